@@ -1,0 +1,75 @@
+# libraryops: the only entry points a Technology Manager needs. `make help` lists them.
+#   SITE=<name>   the site under inventories/ (default lab; `example` is documentation only)
+#   LIMIT=<x>     a host or group name, for targets that contact hosts
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SITE ?= lab
+LIMIT ?=
+INVENTORY ?=
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light
+PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
+
+.PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge verify lab \
+        lint unit integration test clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: $(STAMP) ## Install the venv (requirements.txt) and the lab's Debian packages; quick when done
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+validate: deps ## Check the whole site (SITE=...) before anything is contacted
+	@$(if $(filter lab,$(SITE)),$(PY) -m libraryops.lab keys --site-dir inventories/lab >/dev/null &&) $(PIPELINE) validate
+
+lab-keys: deps ## Generate the lab's SSH key pair (never committed) if it is missing
+	@$(PY) -m libraryops.lab keys --site-dir inventories/lab
+
+lab-up: lab-keys ## Start the lab hosts, bridge, package cache and catalog page (idempotent)
+	@$(PY) -m libraryops.lab up --site-dir inventories/lab
+
+lab-down: deps ## Remove every lab host, mount, cgroup, bridge and nft table the lab made
+	@$(PY) -m libraryops.lab down --site-dir inventories/lab
+
+lab-status: deps ## One line per lab host: address, running, systemd state
+	@$(PY) -m libraryops.lab status --site-dir inventories/lab
+
+bootstrap: validate ## First contact: create the management accounts as root (LIMIT=new host)
+	@$(PIPELINE) bootstrap
+
+converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]
+	@$(PIPELINE) converge
+
+verify: deps ## Run the testinfra suites against SITE
+	@$(PIPELINE) verify
+
+lab: lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
+	@$(PIPELINE) lab $(if $(EXPECT_NO_CHANGES),--expect-no-changes)
+
+lint: deps ## ruff, yamllint and ansible-lint (offline)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/yamllint -s .
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q
+
+unit: deps ## Unit tests: no hosts, seconds
+	$(VENV)/bin/pytest tests/unit -q -p no:cacheprovider
+
+integration: lab-keys ## The lab end to end: two `make lab` runs, the second with zero changes
+	$(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
+
+test: lint unit integration ## Everything CI runs: lint, unit tests, lab integration
+
+clean: ## Remove reports (the lab itself: make lab-down)
+	rm -rf reports

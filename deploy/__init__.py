@@ -1,0 +1,1 @@
+"""pyinfra deploys for public PCs (patron kiosks): one ``@deploy`` per concern."""

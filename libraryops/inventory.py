@@ -1,0 +1,207 @@
+"""The inventory adapter: one Ansible YAML inventory, read by every engine.
+
+Ansible reads ``inventories/<site>/`` natively. pyinfra 3 has no Ansible connector, so this
+module asks Ansible itself (``ansible-inventory --list``, with
+``ANSIBLE_INVENTORY_UNPARSED_FAILED=true`` so a broken file is an error, not an empty
+inventory) for the merged host variables, decrypts the inline ``!vault`` values that
+``ansible-inventory`` returns still encrypted (``{"__ansible_vault": ...}``) with Ansible's own
+vault code, and maps the ``ansible_*`` connection variables to pyinfra's ``ssh_*`` data.
+No inventory parsing or precedence logic lives here: Ansible does all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from libraryops import paths
+
+#: The function groups: every host is in exactly one of them.
+FUNCTION_GROUPS = ("public_pcs", "staff_machines", "wireless_aps")
+#: Branch groups are named ``branch_<slug>``; every host is in exactly one.
+BRANCH_PREFIX = "branch_"
+
+#: Ansible connection variables and the pyinfra data keys they become.
+_CONNECTION_MAP = {
+    "ansible_host": "ssh_hostname",
+    "ansible_user": "ssh_user",
+    "ansible_port": "ssh_port",
+    "ansible_ssh_private_key_file": "ssh_key",
+}
+#: OpenSSH ``-o`` options (from ``ansible_ssh_common_args``) that pyinfra's paramiko connector
+#: takes as data keys.
+_SSH_OPTION_MAP = {
+    "stricthostkeychecking": "ssh_strict_host_key_checking",
+    "userknownhostsfile": "ssh_known_hosts_file",
+}
+
+
+class InventoryError(RuntimeError):
+    """``ansible-inventory`` could not read the site, or a vaulted value could not be opened."""
+
+
+@dataclass
+class SiteInventory:
+    """A site as Ansible sees it.
+
+    Attributes:
+        path: the site directory (``inventories/<site>``).
+        hosts: host name -> merged variables (all < parent group < child group < host_vars),
+            vault values decrypted.
+        groups: group name -> sorted host names, membership through child groups included.
+            ``all`` and ``ungrouped`` are omitted.
+    """
+
+    path: Path
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def groups_of(self, host: str) -> list[str]:
+        """Sorted names of the groups that contain ``host``."""
+        return sorted(g for g, members in self.groups.items() if host in members)
+
+    def hosts_matching(self, limit: str | None) -> list[str]:
+        """Hosts selected by ``limit``: a host name, a group name, or None/"" for all.
+
+        Raises:
+            InventoryError: ``limit`` names neither a host nor a group.
+        """
+        if not limit:
+            return sorted(self.hosts)
+        if limit in self.hosts:
+            return [limit]
+        if limit in self.groups:
+            return list(self.groups[limit])
+        raise InventoryError(
+            f"LIMIT={limit}: not a host or group of {self.path} "
+            f"(allowed: {sorted(self.groups) + sorted(self.hosts)})"
+        )
+
+
+def _ansible_bin(name: str) -> str:
+    """Path of an Ansible CLI next to the running interpreter (the venv), else from PATH."""
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
+def _vault_lib(password_file: Path | None):
+    """Ansible's VaultLib for a password file (None: no secrets, decrypting fails clearly)."""
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    if password_file is None:
+        return VaultLib([])
+    secret = VaultSecret(password_file.read_bytes().strip())
+    return VaultLib([(DEFAULT_VAULT_ID_MATCH, secret)])
+
+
+def _decrypt(value: Any, vault, where: str) -> Any:
+    """Recursively replace ``{"__ansible_vault": ciphertext}`` with the plaintext string."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_vault"}:
+            try:
+                return vault.decrypt(value["__ansible_vault"]).decode()
+            except Exception as exc:  # AnsibleError subclasses; never echo the ciphertext
+                raise InventoryError(
+                    f"{where}: cannot decrypt vault value ({type(exc).__name__}); "
+                    "is the vault password file right?"
+                ) from None
+        return {k: _decrypt(v, vault, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decrypt(v, vault, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _group_members(listing: dict[str, Any]) -> dict[str, list[str]]:
+    """Group -> hosts, following ``children`` transitively, from ``ansible-inventory --list``."""
+
+    def members(group: str, seen: frozenset[str]) -> set[str]:
+        entry = listing.get(group, {})
+        found = set(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            if child not in seen:
+                found |= members(child, seen | {child})
+        return found
+
+    groups = [g for g in listing if g not in ("_meta", "all", "ungrouped")]
+    return {g: sorted(members(g, frozenset({g}))) for g in groups}
+
+
+def load_site(site: Path | str, vault_password_file: Path | None = None) -> SiteInventory:
+    """Load a site through ``ansible-inventory --list``.
+
+    Args:
+        site: the site directory (``inventories/<site>``), or a site name.
+        vault_password_file: decrypts inline ``!vault`` values; default
+            :func:`libraryops.paths.vault_password_file`.
+
+    Returns:
+        The merged view of the site (see :class:`SiteInventory`).
+
+    Raises:
+        InventoryError: Ansible could not parse the inventory (its message names the file), or a
+            vault value could not be decrypted.
+    """
+    site_path = Path(site) if isinstance(site, Path) or "/" in str(site) else paths.site_dir(site)
+    if vault_password_file is None:
+        vault_password_file = paths.vault_password_file(site_path)
+    env = dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
+               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
+    # The adapter decrypts itself; Ansible must not need (or print) the password.
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+    proc = subprocess.run(
+        [_ansible_bin("ansible-inventory"), "-i", str(site_path), "--list"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if proc.returncode != 0:
+        message = " ".join(proc.stderr.split())
+        raise InventoryError(f"{site_path}: ansible-inventory failed: {message}")
+    listing = json.loads(proc.stdout)
+    vault = _vault_lib(vault_password_file)
+    hostvars = listing.get("_meta", {}).get("hostvars", {})
+    groups = _group_members(listing)
+    all_hosts = set(hostvars) | {h for members in groups.values() for h in members}
+    hosts = {h: _decrypt(hostvars.get(h, {}), vault, h) for h in sorted(all_hosts)}
+    return SiteInventory(path=site_path, hosts=hosts, groups=groups)
+
+
+def pyinfra_data(hostvars: dict[str, Any]) -> dict[str, Any]:
+    """pyinfra host data for one host: its Ansible variables plus ``ssh_*`` connection keys.
+
+    ``ansible_host/user/port/ssh_private_key_file`` map to ``ssh_hostname/user/port/key``;
+    ``-o StrictHostKeyChecking=`` and ``-o UserKnownHostsFile=`` in ``ansible_ssh_common_args``
+    map to ``ssh_strict_host_key_checking`` and ``ssh_known_hosts_file``; ``-F file`` to
+    ``ssh_config_file``; ``ansible_become`` to ``_sudo``. The Ansible keys stay too, so deploys
+    read the same names as roles.
+    """
+    data = dict(hostvars)
+    for ansible_key, pyinfra_key in _CONNECTION_MAP.items():
+        if ansible_key in hostvars:
+            data[pyinfra_key] = hostvars[ansible_key]
+    args = shlex.split(str(hostvars.get("ansible_ssh_common_args", "")))
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "-F":
+            data["ssh_config_file"] = value
+        elif flag == "-o" and "=" in value:
+            key, _, option = value.partition("=")
+            if key.lower() in _SSH_OPTION_MAP:
+                data[_SSH_OPTION_MAP[key.lower()]] = option
+    if hostvars.get("ansible_become"):
+        data["_sudo"] = True
+    return data
+
+
+def pyinfra_groups(inventory: SiteInventory) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Groups in the shape a pyinfra inventory file exports: name -> [(host, data), ...].
+
+    Every occurrence of a host carries the same fully merged data (Ansible already applied the
+    precedence), so pyinfra's own group merging cannot change a value.
+    """
+    data = {h: pyinfra_data(v) for h, v in inventory.hosts.items()}
+    return {g: [(h, data[h]) for h in members] for g, members in inventory.groups.items()}

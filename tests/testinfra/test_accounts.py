@@ -1,0 +1,42 @@
+"""Role accounts: management accounts, their keys and sudo, checked on every host."""
+
+from pathlib import Path
+
+testinfra_hosts = ["ansible://all"]
+
+
+def _declared_keys(user):
+    keys = list(user.get("ssh_keys", []))
+    keys += [Path(p).read_text().strip() for p in user.get("ssh_key_files", [])]
+    return keys
+
+
+def test_management_accounts_have_exactly_the_inventory_keys(host, role_vars):
+    settings = role_vars("accounts")
+    for user in settings["accounts__management_users"]:
+        account = host.user(user["name"])
+        assert account.exists
+        assert settings["accounts__admin_group"] in account.groups
+        authorized = host.file(f"{account.home}/.ssh/authorized_keys")
+        assert authorized.user == user["name"]
+        installed = [line for line in authorized.content_string.splitlines() if line.strip()]
+        assert sorted(k.split()[1] for k in installed) == sorted(
+            k.split()[1] for k in _declared_keys(user)
+        )
+
+
+def test_management_accounts_have_no_password(host, role_vars):
+    for user in role_vars("accounts")["accounts__management_users"]:
+        # passwd -S prints "<user> L ..." for a locked password (shadow(5) "!").
+        assert host.check_output(f"passwd -S {user['name']}").split()[1] == "L"
+
+
+def test_admin_group_has_passwordless_sudo(host, role_vars):
+    settings = role_vars("accounts")
+    sudoers = host.file(f"/etc/sudoers.d/{settings['accounts__admin_group']}")
+    assert sudoers.mode == 0o440
+    # visudo's own parser accepts the whole sudoers tree, and sudo's own view grants the rule.
+    assert host.run("visudo -c").rc == 0
+    for user in settings["accounts__management_users"]:
+        rights = host.check_output(f"sudo -l -U {user['name']}")
+        assert "NOPASSWD: ALL" in rights
