@@ -90,8 +90,8 @@ def _ansible_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def _vault_lib(password_file: Path | None):
-    """Ansible's VaultLib for a password file (None: no secrets, decrypting fails clearly)."""
+def vault_lib(password_file: Path | None):
+    """Ansible's ``VaultLib`` for a password file (None: no secrets; decrypting then fails)."""
     from ansible.constants import DEFAULT_VAULT_ID_MATCH
     from ansible.parsing.vault import VaultLib, VaultSecret
 
@@ -133,6 +133,16 @@ def _group_members(listing: dict[str, Any]) -> dict[str, list[str]]:
     return {g: sorted(members(g, frozenset({g}))) for g in groups}
 
 
+def hosts_file(site: Path) -> Path:
+    """The inventory source of a site: ``<site>/hosts.yml``.
+
+    Engines get this file, not the directory, so other files of the site (``azure.yml``,
+    vault password files) are never parsed as inventory; ``group_vars/`` and ``host_vars/``
+    beside it still load.
+    """
+    return site / "hosts.yml"
+
+
 def load_site(site: Path | str, vault_password_file: Path | None = None) -> SiteInventory:
     """Load a site through ``ansible-inventory --list``.
 
@@ -153,17 +163,21 @@ def load_site(site: Path | str, vault_password_file: Path | None = None) -> Site
         vault_password_file = paths.vault_password_file(site_path)
     env = dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
                ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
-    # The adapter decrypts itself; Ansible must not need (or print) the password.
+    # Vault-encrypted vars files are opened by Ansible itself; inline !vault values come back
+    # still encrypted and are opened below.
     env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+    if vault_password_file is not None:
+        env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(vault_password_file)
     proc = subprocess.run(
-        [_ansible_bin("ansible-inventory"), "-i", str(site_path), "--list"],
+        [_ansible_bin("ansible-inventory"), "-i", str(hosts_file(site_path)), "--list"],
         capture_output=True, text=True, env=env, check=False,
     )
     if proc.returncode != 0:
-        message = " ".join(proc.stderr.split())
+        lines = [line for line in proc.stderr.splitlines() if "[WARNING]" not in line]
+        message = " ".join(" ".join(lines).split())
         raise InventoryError(f"{site_path}: ansible-inventory failed: {message}")
     listing = json.loads(proc.stdout)
-    vault = _vault_lib(vault_password_file)
+    vault = vault_lib(vault_password_file)
     hostvars = listing.get("_meta", {}).get("hostvars", {})
     groups = _group_members(listing)
     all_hosts = set(hostvars) | {h for members in groups.values() for h in members}

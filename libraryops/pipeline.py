@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from libraryops import paths, report
+from libraryops.inventory import hosts_file
 
 BIN = Path(sys.executable).parent
 
@@ -96,7 +97,7 @@ class Pipeline:
 
     def _playbook(self, playbook: str, *extra: str) -> None:
         self.reports.mkdir(parents=True, exist_ok=True)
-        argv = [str(BIN / "ansible-playbook"), "-i", str(self.inventory),
+        argv = [str(BIN / "ansible-playbook"), "-i", str(hosts_file(self.inventory)),
                 f"playbooks/{playbook}.yml", *extra]
         if self.limit:
             argv += ["--limit", self.limit]
@@ -112,9 +113,9 @@ class Pipeline:
         self._playbook("site")
 
     def pyinfra_public_pcs(self) -> None:
-        """The pyinfra public-PC deploy, limited to public_pcs (and LIMIT when given)."""
+        """The pyinfra public-PC deploy on public_pcs, or on LIMIT (the deploy skips others)."""
         self.reports.mkdir(parents=True, exist_ok=True)
-        limit = ["--limit", "public_pcs"] + (["--limit", self.limit] if self.limit else [])
+        limit = ["--limit", self.limit or "public_pcs"]
         self.run("pyinfra public_pc",
                  [str(BIN / "pyinfra"), "-y", "deploy/inventory.py", "deploy/public_pc.py",
                   *limit],
@@ -124,7 +125,7 @@ class Pipeline:
         """The testinfra suites against the site's hosts."""
         self.reports.mkdir(parents=True, exist_ok=True)
         argv = [str(BIN / "pytest"), "tests/testinfra", "-p", "no:cacheprovider",
-                f"--ansible-inventory={self.inventory}",
+                f"--ansible-inventory={hosts_file(self.inventory)}",
                 f"--junitxml={self.reports / 'testinfra.xml'}", "-o", "junit_family=xunit1"]
         self.run("testinfra", argv)
 

@@ -1,0 +1,478 @@
+"""``make validate``: the shipped sites are clean, and every bad input is named by file and key.
+
+Bad sites are copies of a shipped site in tmp_path with one file edited. Each bad-input case
+lists every problem line it expects (file relative to the site, key, a piece of the problem), in
+the order printed, so a validator that reports too much fails as well as one that misses.
+"""
+
+import base64
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from libraryops import paths, validate
+
+EXAMPLE = paths.INVENTORIES / "example"
+LAB = paths.INVENTORIES / "lab"
+LAB_KEY_FILE = "/var/lib/libraryops-lab/ssh/id_ed25519.pub"
+
+
+@pytest.fixture(autouse=True)
+def _site_vault_password(monkeypatch):
+    """Each site's own vault-password.txt, whatever the developer's environment says."""
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def key_pair(tmp_path_factory) -> Path:
+    """A fresh ed25519 key pair made by ssh-keygen; returns the private key's path."""
+    private = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "unit-test",
+                    "-f", str(private)], check=True)
+    return private
+
+
+def copy_site(source: Path, tmp_path: Path) -> Path:
+    site = tmp_path / source.name
+    shutil.copytree(source, site)
+    return site
+
+
+def edit(site: Path, relpath: str, old: str, new: str) -> None:
+    """Replace the first ``old`` in a file of the site; ``old`` must be there."""
+    file = site / relpath
+    text = file.read_text()
+    assert old in text, f"{relpath} does not contain {old!r}"
+    file.write_text(text.replace(old, new, 1))
+
+
+def write(site: Path, relpath: str, text: str) -> None:
+    file = site / relpath
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(text)
+
+
+def run(site: Path, capsys) -> tuple[int, list[str]]:
+    code = validate.main([str(site)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def assert_problems(site: Path, capsys, expected: list[tuple[str, str, str]]) -> list[str]:
+    """Exit 1 and exactly the ``expected`` (file, key, problem text) lines; returns them."""
+    code, lines = run(site, capsys)
+    assert code == 1
+    assert lines[-1] == f"validate: {len(expected)} problem(s); nothing was contacted"
+    problems = lines[:-1]
+    assert len(problems) == len(expected), "\n".join(problems)
+    for line, (file, key, text) in zip(problems, expected, strict=True):
+        assert line.startswith(f"{site / file}: {key}: "), line
+        assert text in line, line
+    return problems
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    return copy_site(EXAMPLE, tmp_path)
+
+
+@pytest.fixture
+def lab(tmp_path, key_pair) -> Path:
+    """The lab site, its management key pointed at a key made for the test."""
+    site = copy_site(LAB, tmp_path)
+    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key_pair}.pub")
+    return site
+
+
+# --- clean sites ----------------------------------------------------------------------------
+
+
+def test_example_site_is_valid(capsys):
+    code, lines = run(EXAMPLE, capsys)
+    assert lines == ["validate: inventories/example: 11 hosts, 5 groups: OK"]
+    assert code == 0
+
+
+def test_lab_site_is_valid(lab, capsys):
+    code, lines = run(lab, capsys)
+    assert lines == [f"validate: {lab}: 4 hosts, 4 groups: OK"]
+    assert code == 0
+    assert validate.validate_site(lab) == []
+
+
+def test_unknown_site_name_is_a_usage_error(capsys):
+    assert validate.main(["no-such-site"]) == 2
+    assert "SITE='no-such-site'" in capsys.readouterr().err
+
+
+# --- bad sites: one edit each -----------------------------------------------------------------
+
+HOSTS = "hosts.yml"
+ACCOUNTS = "group_vars/all/accounts.yml"
+EAST = "group_vars/branch_east/branch.yml"
+PUBLIC_PC = "group_vars/public_pcs/public_pc.yml"
+TOWNIT_KEY = """      - >-
+        ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Z31XZmJLs6R+j2AKDIlgLxecz0l2sy8ORWPvjypi/
+        townit-oncall@town-hall
+"""
+
+
+def _in_two_function_groups(site):
+    edit(site, HOSTS, "    staff_machines:\n      hosts:\n",
+         "    staff_machines:\n      hosts:\n        main-pub-01:\n")
+
+
+def _in_no_function_group(site):
+    edit(site, HOSTS, "    branch_main:\n      hosts:\n",
+         "    branch_main:\n      hosts:\n"
+         "        main-pub-05:\n          ansible_host: 198.51.100.15\n")
+
+
+def _in_two_branches(site):
+    edit(site, HOSTS, "    branch_east:\n      hosts:\n",
+         "    branch_east:\n      hosts:\n        main-pub-01:\n")
+
+
+def _bad_branch_group_name(site):
+    edit(site, HOSTS, "    branch_east:", "    branch_East:")
+
+
+def _no_address(site):
+    edit(site, HOSTS, "        east-pub-02:\n          ansible_host: 203.0.113.12\n",
+         "        east-pub-02:\n")
+
+
+def _bad_address(site):
+    edit(site, HOSTS, "203.0.113.12", "203.0.113.312")
+
+
+def _inline_group_vars(site):
+    edit(site, HOSTS, "    branch_main:\n",
+         "    branch_main:\n      vars:\n        branch__name: Main\n")
+
+
+def _inline_host_var(site):
+    edit(site, HOSTS, "          ansible_host: 198.51.100.11\n",
+         "          ansible_host: 198.51.100.11\n          public_pc__patron_user: kiosk\n")
+
+
+def _unknown_group_entry_key(site):
+    edit(site, HOSTS, "    wireless_aps:\n      hosts:", "    wireless_aps:\n      host:")
+
+
+def _malformed_group_vars(site):
+    edit(site, EAST, "branch__name: Riverton East Branch", "branch__name: [Riverton East Branch")
+
+
+def _malformed_hosts_file(site):
+    edit(site, HOSTS, "        main-pub-02:\n", "        main-pub-02:\n\t\n")
+
+
+def _duplicate_host_key(site):
+    edit(site, HOSTS, "        main-pub-02:\n", "        main-pub-01:\n        main-pub-02:\n")
+
+
+def _vars_file_not_a_mapping(site):
+    write(site, PUBLIC_PC, "---\n- public_pc__patron_user: patron\n")
+
+
+def _not_an_inventory(site):
+    edit(site, HOSTS, "        main-ap-01:\n          ansible_host: 198.51.100.31\n"
+                      "        east-ap-01:\n          ansible_host: 203.0.113.31\n",
+         "        - main-ap-01\n        - east-ap-01\n")
+
+
+def _empty_management_users(site):
+    write(site, ACCOUNTS, "---\naccounts__management_users: []\n")
+
+
+def _no_management_users(site):
+    (site / ACCOUNTS).unlink()
+
+
+def _management_user_without_name(site):
+    edit(site, ACCOUNTS, "  - name: townit\n    comment:", "  - comment:")
+
+
+def _management_user_without_key(site):
+    edit(site, ACCOUNTS, "    ssh_keys:\n" + TOWNIT_KEY, "")
+
+
+def _management_user_unknown_key(site):
+    edit(site, ACCOUNTS, "    comment: Town IT on-call\n",
+         "    comment: Town IT\n    shell: /bin/sh\n")
+
+
+def _connecting_user_not_listed(site):
+    edit(site, ACCOUNTS, "  - name: libops\n", "  - name: jreyes\n")
+
+
+def _key_type_mismatch(site):
+    edit(site, ACCOUNTS, TOWNIT_KEY, TOWNIT_KEY.replace("ssh-ed25519", "ecdsa-sha2-nistp256"))
+
+
+def _key_data_not_base64(site):
+    edit(site, ACCOUNTS, TOWNIT_KEY, TOWNIT_KEY.replace("IA7Z31XZ", "IA7Z3!XZ"))
+
+
+def _key_file_missing(site):
+    edit(site, ACCOUNTS, "    ssh_keys:\n" + TOWNIT_KEY,
+         "    ssh_key_files:\n      - /nonexistent/townit.pub\n")
+
+
+def _key_file_relative(site):
+    edit(site, ACCOUNTS, "    ssh_keys:\n" + TOWNIT_KEY,
+         "    ssh_key_files:\n      - keys/townit.pub\n")
+
+
+def _unknown_time_zone(site):
+    edit(site, EAST, "America/New_York", "America/Riverton")
+
+
+def _missing_time_zone(site):
+    edit(site, EAST, "branch__timezone: America/New_York\n", "")
+
+
+def _time_zone_overridden_in_host_vars(site):
+    write(site, "host_vars/east-pub-01/branch.yml", "---\nbranch__timezone: Eastern\n")
+
+
+def _catalog_not_http(site):
+    edit(site, EAST, "https://catalog.example.org/east/", "ftp://catalog.example.org/east/")
+
+
+def _catalog_without_host(site):
+    edit(site, EAST, "https://catalog.example.org/east/", "https:///east/")
+
+
+def _empty_branch_name(site):
+    edit(site, EAST, "branch__name: Riverton East Branch", 'branch__name: ""')
+
+
+def _patron_is_root(site):
+    edit(site, PUBLIC_PC, "public_pc__patron_user: patron", "public_pc__patron_user: root")
+
+
+def _patron_not_a_user_name(site):
+    edit(site, PUBLIC_PC, "public_pc__patron_user: patron", "public_pc__patron_user: Patron PC")
+
+
+BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]]] = {
+    "host in two function groups": (_in_two_function_groups, [
+        (HOSTS, "hosts.main-pub-01", "in 2 function groups: public_pcs, staff_machines "
+                                     "(allowed: exactly one of public_pcs, staff_machines, "
+                                     "wireless_aps)")]),
+    "host in no function group": (_in_no_function_group, [
+        (HOSTS, "hosts.main-pub-05", "in no function group")]),
+    "host in two branches": (_in_two_branches, [
+        (HOSTS, "hosts.main-pub-01", "in 2 branch groups: branch_east, branch_main")]),
+    "branch group name": (_bad_branch_group_name, [
+        (HOSTS, "groups.branch_East", "not a branch group name"),
+        (HOSTS, "hosts.east-ap-01", "in no branch group (allowed: exactly one of branch_main)"),
+        (HOSTS, "hosts.east-pub-01", "in no branch group"),
+        (HOSTS, "hosts.east-pub-02", "in no branch group"),
+        (HOSTS, "hosts.east-staff-01", "in no branch group")]),
+    "host without address": (_no_address, [
+        (HOSTS, "hosts.east-pub-02.ansible_host", "missing")]),
+    "address neither IP nor host name": (_bad_address, [
+        (HOSTS, "hosts.east-pub-02.ansible_host", "neither an IP address nor a host name")]),
+    "inline group vars": (_inline_group_vars, [
+        (HOSTS, "all.children.branch_main.vars.branch__name",
+         "variable defined inline in hosts.yml (allowed: per-group data in "
+         "group_vars/branch_main/<role>.yml)")]),
+    "inline host var": (_inline_host_var, [
+        (HOSTS, "all.children.public_pcs.hosts.main-pub-01.public_pc__patron_user",
+         "variable defined inline in hosts.yml")]),
+    "unknown key in a group entry": (_unknown_group_entry_key, [
+        (HOSTS, "all.children.wireless_aps.host",
+         "unknown key in a group entry (allowed: hosts, children, vars)"),
+        (HOSTS, "hosts.east-ap-01", "in no function group"),
+        (HOSTS, "hosts.main-ap-01", "in no function group"),
+        (HOSTS, "hosts.east-ap-01.ansible_host", "missing"),
+        (HOSTS, "hosts.main-ap-01.ansible_host", "missing")]),
+    "malformed YAML in group_vars": (_malformed_group_vars, [
+        (EAST, "line 4, column 17", "did not find expected ',' or ']'")]),
+    "malformed YAML in hosts.yml": (_malformed_hosts_file, [
+        (HOSTS, "line 15, column 1", "found character that cannot start any token")]),
+    "duplicate key in hosts.yml": (_duplicate_host_key, [
+        (HOSTS, "line 14, column 9", "duplicate mapping key 'main-pub-01'")]),
+    "vars file not a mapping": (_vars_file_not_a_mapping, [
+        (PUBLIC_PC, "file", "not a mapping")]),
+    "inventory Ansible cannot read": (_not_an_inventory, [
+        (HOSTS, "ansible-inventory", "Invalid \"hosts\" entry for \"wireless_aps\" group")]),
+    "management users empty": (_empty_management_users, [
+        (ACCOUNTS, "accounts__management_users", "at least 1 item")]),
+    "management users missing": (_no_management_users, [
+        (ACCOUNTS, "accounts__management_users", "missing")]),
+    "management user without name": (_management_user_without_name, [
+        (ACCOUNTS, "accounts__management_users[1].name", "missing")]),
+    "management user without key": (_management_user_without_key, [
+        (ACCOUNTS, "accounts__management_users[1]", "no SSH key")]),
+    "management user unknown key": (_management_user_unknown_key, [
+        (ACCOUNTS, "accounts__management_users[1].shell",
+         "unknown key (allowed: name, comment, ssh_keys, ssh_key_files)")]),
+    "connecting user not a management user": (_connecting_user_not_listed, [
+        (ACCOUNTS, "accounts__management_users", "(allowed: a list including libops)")]),
+    "key type does not match key data": (_key_type_mismatch, [
+        (ACCOUNTS, "accounts__management_users[1].ssh_keys[0]",
+         "key data is not a ecdsa-sha2-nistp256 key (it says 'ssh-ed25519')")]),
+    "key data not base64": (_key_data_not_base64, [
+        (ACCOUNTS, "accounts__management_users[1].ssh_keys[0]", "key data is not base64")]),
+    "key file missing": (_key_file_missing, [
+        (ACCOUNTS, "accounts__management_users[1].ssh_key_files[0]",
+         "/nonexistent/townit.pub: no such file (allowed: an existing file")]),
+    "key file relative": (_key_file_relative, [
+        (ACCOUNTS, "accounts__management_users[1].ssh_key_files[0]", "relative path")]),
+    "unknown time zone": (_unknown_time_zone, [
+        (EAST, "branch__timezone", "not an IANA time zone")]),
+    "missing time zone": (_missing_time_zone, [
+        (EAST, "branch__timezone", "missing (allowed: an IANA time zone name")]),
+    "time zone overridden in host_vars": (_time_zone_overridden_in_host_vars, [
+        ("host_vars/east-pub-01/branch.yml", "branch__timezone", "not an IANA time zone")]),
+    "catalog URL not http": (_catalog_not_http, [
+        (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
+    "catalog URL without host": (_catalog_without_host, [
+        (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
+    "empty branch name": (_empty_branch_name, [
+        (EAST, "branch__name", "at least 1 character")]),
+    "patron user root": (_patron_is_root, [
+        (PUBLIC_PC, "public_pc__patron_user", "root is not allowed here")]),
+    "patron user not a user name": (_patron_not_a_user_name, [
+        (PUBLIC_PC, "public_pc__patron_user", "not a Linux user name")]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_EXAMPLES)
+def test_bad_example_site(case, example, capsys):
+    spoil, expected = BAD_EXAMPLES[case]
+    spoil(example)
+    assert_problems(example, capsys, expected)
+
+
+def test_every_problem_is_reported_in_one_run(example, capsys):
+    _no_address(example)
+    _inline_host_var(example)
+    _unknown_time_zone(example)
+    _patron_is_root(example)
+    assert_problems(example, capsys, [
+        (HOSTS, "all.children.public_pcs.hosts.main-pub-01.public_pc__patron_user", "inline"),
+        (HOSTS, "hosts.east-pub-02.ansible_host", "missing"),
+        (EAST, "branch__timezone", "not an IANA time zone"),
+        (PUBLIC_PC, "public_pc__patron_user", "root is not allowed here"),
+    ])
+
+
+def test_every_malformed_file_is_reported(example, capsys):
+    _malformed_group_vars(example)
+    _malformed_hosts_file(example)
+    lines = assert_problems(example, capsys, [
+        (HOSTS, "line 15, column 1", "cannot start any token"),
+        (EAST, "line 4, column 17", "flow sequence"),
+    ])
+    assert not [line for line in lines if "Traceback" in line]
+
+
+def test_lab_key_not_made_yet_says_how_to_make_it(lab, tmp_path, capsys):
+    state = tmp_path / "lab-state"
+    edit(lab, "group_vars/all/lab.yml", "lab__state_dir: /var/lib/libraryops-lab",
+         f"lab__state_dir: {state}")
+    write(lab, ACCOUNTS, "---\naccounts__management_users:\n  - name: libops\n"
+                         f"    ssh_key_files: [{state}/ssh/id_ed25519.pub]\n")
+    assert_problems(lab, capsys, [
+        (ACCOUNTS, "accounts__management_users[0].ssh_key_files[0]",
+         f"{state}/ssh/id_ed25519.pub: no such file; run `make lab-up` (or `make lab-keys`) "
+         "first")])
+
+
+def test_private_key_given_as_key_file_is_refused_without_printing_it(lab, key_pair, capsys):
+    edit(lab, ACCOUNTS, f"{key_pair}.pub", str(key_pair))
+    lines = assert_problems(lab, capsys, [
+        (ACCOUNTS, "accounts__management_users[0].ssh_key_files[0]",
+         f"{key_pair} line 1: key type '-----BEGIN' not accepted")])
+    secret_lines = key_pair.read_text().splitlines()[1:-1]
+    assert secret_lines
+    assert not [s for s in secret_lines if any(s in line for line in lines)]
+
+
+def test_vaulted_value_is_never_printed(example, capsys):
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    plaintext = "ftp://patron-token-1234@catalog.example.org/east/"
+    secret = VaultSecret((example / "vault-password.txt").read_bytes().strip())
+    ciphertext = VaultLib([(DEFAULT_VAULT_ID_MATCH, secret)]).encrypt(plaintext).decode()
+    vaulted = "!vault |\n" + "".join(f"  {line}\n" for line in ciphertext.splitlines())
+    edit(example, EAST, "https://catalog.example.org/east/\n", vaulted)
+    lines = assert_problems(example, capsys, [
+        (EAST, "branch__catalog_url", "not an http(s) URL with a host")])
+    output = "\n".join(lines)
+    assert "patron-token" not in output
+    assert not [c for c in ciphertext.splitlines()[1:] if c in output]
+
+
+def test_validation_contacts_no_host(example, tmp_path):
+    """A bad site whose hosts all point at a listener here: validation fails and never connects."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        hosts = (example / HOSTS).read_text()
+        hosts = re.sub(r"ansible_host: \S+",
+                       f"ansible_host: 127.0.0.1\n          ansible_port: {port}", hosts)
+        write(example, HOSTS, hosts)
+        _unknown_time_zone(example)
+        proc = subprocess.run([sys.executable, "-m", "libraryops.validate", str(example)],
+                              cwd=paths.REPO, capture_output=True, text=True, timeout=60,
+                              check=False)
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"{example / EAST}: branch__timezone: not an IANA time zone "
+        "(allowed: an IANA time zone name, e.g. America/New_York)",
+        "validate: 1 problem(s); nothing was contacted",
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+# --- SSH public keys ----------------------------------------------------------------------------
+
+
+def _ssh_string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _rsa_key(bits: int) -> str:
+    modulus = (1 << (bits - 1)) | 1
+    blob = b"".join(_ssh_string(part) for part in (
+        b"ssh-rsa", (65537).to_bytes(3, "big"), b"\x00" + modulus.to_bytes(bits // 8, "big")))
+    return f"ssh-rsa {base64.b64encode(blob).decode()} rsa@test"
+
+
+def test_generated_keys_are_accepted(key_pair):
+    line = Path(f"{key_pair}.pub").read_text().strip()
+    assert validate.check_public_key(line) == line
+    assert validate.check_public_key(_rsa_key(2048)) == _rsa_key(2048)
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("", "not an OpenSSH public key line"),
+    ("ssh-ed25519", "not an OpenSSH public key line"),
+    ("ssh-dss AAAAB3NzaC1kc3M=", "key type 'ssh-dss' not accepted"),
+    ("ssh-ed25519 AAAA%%%", "key data is not base64"),
+    (_rsa_key(1024), "RSA key of 1024 bits"),
+    ("ssh-rsa " + base64.b64encode(_ssh_string(b"ssh-ed25519")).decode(),
+     "key data is not a ssh-rsa key (it says 'ssh-ed25519')"),
+    ("ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed").decode(),
+     "key data is truncated"),
+])
+def test_bad_keys_are_refused(line, problem):
+    with pytest.raises(Exception) as raised:
+        validate.check_public_key(line)
+    assert problem in str(raised.value)
