@@ -22,7 +22,6 @@ import argparse
 import base64
 import binascii
 import ipaddress
-import os
 import re
 import sys
 import zoneinfo
@@ -31,7 +30,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, get_args
-from unittest import mock
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -52,8 +50,8 @@ from libraryops.inventory import (
     FUNCTION_GROUPS,
     InventoryError,
     SiteInventory,
-    vault_lib,
     load_site,
+    vault_lib,
 )
 
 #: Host variables that hosts.yml may carry; everything else lives in group_vars/host_vars.
@@ -218,18 +216,17 @@ def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:
     sources = [("", files.hosts_file)]
     sources += [(f"group:{name}", file) for name, file in _vars_files(site / "group_vars")]
     sources += [(f"host:{name}", file) for name, file in _vars_files(site / "host_vars")]
-    # Ansible's loader reads this setting when it parses; a duplicate key is then an error.
-    with mock.patch.dict(os.environ, {"ANSIBLE_DUPLICATE_YAML_DICT_KEY": "error"}):
-        for scope, file in sources:
-            try:
-                doc = loader.load_from_file(str(file), cache="none")
-            except AnsibleError as exc:
-                problems.append(_parse_problem(file, exc))
-                continue
-            files.documents[file] = doc
-            if scope and doc is not None and not isinstance(doc, dict):
-                problems.append(Problem(display_path(file), "file", "not a mapping",
-                                        "a mapping of variable names to values"))
+    # ansible.cfg sets duplicate_dict_key = error, so a duplicate key fails here too.
+    for scope, file in sources:
+        try:
+            doc = loader.load_from_file(str(file), cache="none")
+        except AnsibleError as exc:
+            problems.append(_parse_problem(file, exc))
+            continue
+        files.documents[file] = doc
+        if scope and doc is not None and not isinstance(doc, dict):
+            problems.append(Problem(display_path(file), "file", "not a mapping",
+                                    "a mapping of variable names to values"))
     # Definitions, lowest precedence first: hosts.yml's, then group_vars/ and host_vars/ files.
     for group, parent, entry, _ in _group_entries(files.documents.get(files.hosts_file)):
         if group != "all":
