@@ -1,0 +1,235 @@
+"""The lab commands: keys, up, down, status (each phase prints one line with its seconds)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from libraryops.lab import cgroups, hosts, image, network, proxy, render
+from libraryops.lab.config import LabConfig, Layout, load_config
+from libraryops.lab.system import (
+    LabError,
+    exclusive,
+    require_programs,
+    require_root,
+    run,
+    timed,
+    write_file,
+)
+
+#: Programs ``up`` needs (mmdebstrap is checked only when an image must be built).
+UP_PROGRAMS = ("ip", "nft", "nginx", "systemd-nspawn", "ssh", "ssh-keygen", "mount", "umount")
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """One host as ``status`` sees it.
+
+    Attributes:
+        name: inventory name.
+        address: its lab address.
+        running: its supervisor (and so its nspawn) is running.
+        systemd: ``systemctl is-system-running`` over SSH ("-" when stopped, "unreachable").
+    """
+
+    name: str
+    address: str
+    running: bool
+    systemd: str
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """The whole lab: hosts plus the shared pieces (bridge, nginx pid or None, nft table)."""
+
+    hosts: list[HostStatus]
+    bridge: bool
+    nginx_pid: int | None
+    nft_table: bool
+
+
+def ssh_config_path(site_dir: Path | str) -> Path:
+    """Path of the lab's ssh_config (``ssh -F``) for a site; it exists after ``keys``/``up``.
+
+    Raises:
+        LabError: the site's inventory or lab settings cannot be read.
+    """
+    return load_config(site_dir).layout.ssh_config
+
+
+def keys(site_dir: Path | str) -> None:
+    """Make the lab's ed25519 key pair if missing and (re)write its ssh_config.
+
+    Raises:
+        LabError: not root, ssh-keygen missing or failing, or bad inventory settings.
+    """
+    require_root()
+    config = load_config(site_dir)
+    timed("lab-keys", lambda: _ensure_keys(config))
+
+
+def up(site_dir: Path | str) -> list[str]:
+    """Bring the lab up: keys, bridge and nft table, nginx, base image, every inventory host.
+
+    Idempotent: running hosts are left alone; a second call with everything up changes nothing.
+    Returns the names of the hosts that are up.
+
+    Raises:
+        LabError: a prerequisite is missing (root, programs, a free subnet), a step failed, or
+            a host did not reach systemd state "running" within 120 s (the message names the
+            host and its log).
+    """
+    start = time.monotonic()
+    require_root()
+    require_programs(*UP_PROGRAMS)
+    config = load_config(site_dir)
+    layout = config.layout
+    with exclusive(layout.lock_file):
+        timed("lab-up", lambda: _ensure_keys(config))
+        timed("lab-up", lambda: network.ensure_network(config))
+        timed("lab-up", lambda: proxy.ensure_nginx(config))
+        base = _timed_image(config)
+        timed("lab-up", lambda: _start_hosts(config, base))
+    names = [h.name for h in config.hosts]
+    print(f"lab-up: {len(names)} hosts up: {', '.join(names)} "
+          f"({time.monotonic() - start:.1f} s)", flush=True)
+    return names
+
+
+def down(site_dir: Path | str) -> None:
+    """Remove every host, mount, cgroup, nginx, nft table and bridge the lab made.
+
+    Keeps the cached base image, the package cache and the SSH key pair. Works when nothing or
+    only part of the lab is up, and finds the lab through the machine-wide state directory
+    whichever clone made it (hosts not in this inventory are removed too).
+
+    Raises:
+        LabError: not root, or something could not be removed (the message says what).
+    """
+    start = time.monotonic()
+    require_root()
+    require_programs("ip", "nft", "umount")
+    config = load_config(site_dir)
+    layout = config.layout
+    if not layout.root.is_dir():
+        print(f"lab-down: nothing to do, no {layout.root} ({time.monotonic() - start:.1f} s)")
+        return
+    with exclusive(layout.lock_file):
+        timed("lab-down", lambda: _remove_hosts(layout))
+        timed("lab-down", lambda: _remove_shared(config))
+    print(f"lab-down: lab is down ({time.monotonic() - start:.1f} s)", flush=True)
+
+
+def status(site_dir: Path | str) -> LabStatus:
+    """Report each inventory host (running, systemd state) and the shared pieces.
+
+    Raises:
+        LabError: not root or bad inventory settings.
+    """
+    require_root()
+    config = load_config(site_dir)
+    layout = config.layout
+    found = []
+    for host in config.hosts:
+        running = hosts.supervisor_pid(layout, host.name) is not None
+        systemd = hosts.systemd_state(config, host, timeout=10) if running else "-"
+        found.append(HostStatus(host.name, str(host.address), running, systemd))
+    return LabStatus(
+        hosts=found,
+        bridge=network.bridge_exists(config.bridge),
+        nginx_pid=proxy.nginx_pid(layout),
+        nft_table=network.nft_table_exists(),
+    )
+
+
+def _ensure_keys(config: LabConfig) -> str:
+    layout = config.layout
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    layout.ssh_dir.chmod(0o700)
+    made = not layout.private_key.is_file()
+    if made:
+        layout.public_key.unlink(missing_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "libraryops-lab",
+             "-f", str(layout.private_key)])
+    elif not layout.public_key.is_file():
+        public = run(["ssh-keygen", "-y", "-f", str(layout.private_key)]).stdout
+        write_file(layout.public_key, public)
+    layout.private_key.chmod(0o600)
+    changed = write_file(layout.ssh_config, render.ssh_config(config))
+    key_note = "key pair made" if made else "key pair present"
+    return f"{key_note}, ssh config {'written' if changed else 'unchanged'} ({layout.ssh_config})"
+
+
+def _timed_image(config: LabConfig) -> image.Image:
+    result: list[image.Image] = []
+
+    def build() -> str:
+        base, note = image.ensure_image(
+            config.layout.images, proxy.cache_url(config), config.layout.logs
+        )
+        result.append(base)
+        pruned = image.prune_images(config.layout.images, base)
+        return note + (f", removed old {', '.join(pruned)}" if pruned else "")
+
+    timed("lab-up", build)
+    return result[0]
+
+
+def _start_hosts(config: LabConfig, base: image.Image) -> str:
+    layout = config.layout
+    mount_note = cgroups.ensure_unified(layout.state_file)
+    stopped = [h for h in config.hosts if hosts.supervisor_pid(layout, h.name) is None]
+    if not stopped:
+        return f"all {len(config.hosts)} hosts already running"
+    hosts.stop(layout, [h.name for h in stopped])  # leftovers of a half-made host, if any
+    kinds = [hosts.prepare(config, h, base) for h in stopped]
+    for host in stopped:
+        hosts.boot(config, host)
+    hosts.wait_ready(config, stopped)
+    for host in stopped:
+        hosts.record_link(config, host)
+    running = len(config.hosts) - len(stopped)
+    notes = [f"booted {', '.join(h.name for h in stopped)}",
+             f"{kinds.count('new')} new, {kinds.count('kept')} kept disk, {running} left running"]
+    return "; ".join(([mount_note] if mount_note else []) + notes)
+
+
+def _remove_hosts(layout: Layout) -> str:
+    # SSH connections are closed first, while the hosts can still answer: a half-closed one
+    # keeps a killed host's network namespace (and its veth) alive for minutes.
+    sockets = _close_ssh_masters(layout)
+    closed = f"closed {sockets} ssh connections; " if sockets else ""
+    names = sorted(set(hosts.created_hosts(layout)) | set(cgroups.host_names()))
+    if not names:
+        return closed + "no hosts"
+    killed = hosts.stop(layout, names)
+    for name in names:
+        hosts.unmount(layout.host_dir(name))
+    stuck = cgroups.remove_lab_groups()
+    if stuck:
+        raise LabError(f"cgroups still in use: {', '.join(map(str, stuck))}")
+    for name in names:
+        hosts.remove_dir(layout.host_dir(name))
+    note = f"; had to kill {', '.join(killed)}" if killed else ""
+    return f"{closed}hosts stopped and removed: {', '.join(names)}{note}"
+
+
+def _remove_shared(config: LabConfig) -> str:
+    layout = config.layout
+    removed = ["nginx"] if proxy.stop_nginx(layout) else []
+    removed += network.remove_network(config)
+    unmounted = cgroups.release_unified(layout.state_file)
+    removed += [unmounted] if unmounted else []
+    layout.state_file.unlink(missing_ok=True)
+    return f"removed {', '.join(removed)}" if removed else "no shared pieces were up"
+
+
+def _close_ssh_masters(layout: Layout) -> int:
+    sockets = list(layout.ssh_dir.glob("cm-*")) if layout.ssh_dir.is_dir() else []
+    for socket_path in sockets:
+        run(["ssh", "-F", "/dev/null", "-o", f"ControlPath={socket_path}", "-O", "exit", "lab"],
+            check=False, timeout=10)
+        socket_path.unlink(missing_ok=True)
+    return len(sockets)

@@ -1,0 +1,219 @@
+"""Small system helpers for the lab: commands, programs, files, process checks, timing, lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+#: Programs the lab runs, and the Debian package that provides each.
+PACKAGES = {
+    "ip": "iproute2",
+    "mmdebstrap": "mmdebstrap",
+    "mount": "mount",
+    "nft": "nftables",
+    "nginx": "nginx-light",
+    "ssh": "openssh-client",
+    "ssh-keygen": "openssh-client",
+    "systemd-nspawn": "systemd-container",
+    "tar": "tar",
+    "umount": "mount",
+}
+#: Searched after PATH: root's programs live in sbin, which a user's PATH may lack.
+_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class LabError(RuntimeError):
+    """A lab command cannot go on; the message says why and what to do."""
+
+
+def require_root() -> None:
+    """Raise LabError unless the process runs as root (the lab makes mounts, links, cgroups)."""
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (mounts, network links, cgroups): run it as root")
+
+
+def program(name: str) -> str:
+    """Absolute path of a program, from PATH then the system directories.
+
+    Raises:
+        LabError: not installed; the message names the Debian package to install.
+    """
+    found = shutil.which(name) or shutil.which(name, path=_SYSTEM_PATH)
+    if found is None:
+        package = PACKAGES.get(name, name)
+        raise LabError(f"{name} not found: install it (apt-get install -y {package})")
+    return found
+
+
+def require_programs(*names: str) -> None:
+    """Raise one LabError naming every missing program and its Debian package."""
+    missing = [n for n in names if not (shutil.which(n) or shutil.which(n, path=_SYSTEM_PATH))]
+    if missing:
+        packages = sorted({PACKAGES.get(n, n) for n in missing})
+        raise LabError(
+            f"missing programs: {', '.join(missing)} "
+            f"(install them: apt-get install -y {' '.join(packages)})"
+        )
+
+
+def run(
+    argv: list[str], *, timeout: float = 60, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a program (argv[0] looked up with :func:`program`) and capture its text output.
+
+    Args:
+        argv: program and arguments; never a shell string.
+        timeout: seconds before the program is killed and LabError raised.
+        check: raise LabError on a non-zero exit status.
+        stdin: text fed to the program's standard input (default: /dev/null).
+
+    Raises:
+        LabError: program missing, timed out, or (with check) failed; the message carries the
+            command and its error output.
+    """
+    command = [program(argv[0]), *argv[1:]]
+    try:
+        proc = subprocess.run(
+            command, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{shlex.join(argv)}: no answer after {timeout:g} s") from None
+    if check and proc.returncode != 0:
+        output = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-5:]
+        raise LabError(f"{shlex.join(argv)} failed (exit {proc.returncode}): {' | '.join(output)}")
+    return proc
+
+
+def run_logged(argv: list[str], log: Path, timeout: float = 30) -> int:
+    """Run a program with its output going to ``log`` (not to pipes we would wait on).
+
+    For programs that detach (a daemon forking, the host supervisor): their long-lived child
+    holds the log file, never a pipe of ours. Returns the exit status of the launched process.
+
+    Raises:
+        LabError: the program is missing or did not return within ``timeout`` seconds.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        try:
+            return subprocess.run(
+                [program(argv[0]), *argv[1:]], stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, timeout=timeout, check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            raise LabError(f"{shlex.join(argv)}: did not return within {timeout:g} s") from None
+
+
+def write_file(path: Path, text: str, mode: int = 0o644) -> bool:
+    """Write ``text`` to ``path`` atomically (temp file + rename) unless it already has it.
+
+    A symlink at ``path`` is replaced, never followed. Returns True when the file changed.
+    """
+    if not path.is_symlink() and path.is_file():
+        if path.read_text() == text and (path.stat().st_mode & 0o7777) == mode:
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.chmod(mode)
+    os.replace(tmp, path)
+    return True
+
+
+class Mount(NamedTuple):
+    """One line of /proc/self/mounts."""
+
+    source: str
+    target: Path
+    fstype: str
+    options: str
+
+
+def mounts() -> list[Mount]:
+    """The machine's mounts, in mount order (octal escapes such as ``\\040`` decoded)."""
+    found = []
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        source, target, fstype, options = (_unescape(f) for f in line.split()[:4])
+        found.append(Mount(source, Path(target), fstype, options))
+    return found
+
+
+def _unescape(field: str) -> str:
+    return field.encode().decode("unicode_escape").encode("latin-1").decode()
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a text file, or "" when it does not exist."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""
+
+
+def process_cmdline(pid: int) -> list[str]:
+    """A live process's command line as a list ([] when it does not exist or is a zombie)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return []
+    return raw.decode(errors="replace").split("\0")[:-1]
+
+
+def read_pid(path: Path) -> int | None:
+    """The process id in a pid file, or None when the file is missing or not a number."""
+    try:
+        return int(path.read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def timed(prefix: str, action: Callable[[], str]) -> str:
+    """Run one phase and print ``<prefix>: <what it did> (<seconds> s)``; return its message."""
+    start = time.monotonic()
+    message = action()
+    print(f"{prefix}: {message} ({time.monotonic() - start:.1f} s)", flush=True)
+    return message
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path, timeout: float = 900) -> Iterator[None]:
+    """Hold an exclusive lock so two lab commands never change the lab at the same time.
+
+    Raises:
+        LabError: another lab command still holds the lock after ``timeout`` seconds.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "w") as handle:
+        if not _try_lock(handle):
+            print(f"lab: waiting for another lab command (lock {lock_file})", flush=True)
+            if not wait_until(lambda: _try_lock(handle), timeout, interval=0.5):
+                raise LabError(f"another lab command still holds {lock_file} after {timeout} s")
+        yield
+
+
+def _try_lock(handle) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

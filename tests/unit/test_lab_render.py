@@ -1,0 +1,113 @@
+"""Text the lab writes: SSH config, nftables rules, nginx config, host files."""
+
+import ipaddress
+
+import pytest
+
+from libraryops.lab import render
+from libraryops.lab.config import LabHost, config_from_hosts
+
+SETTINGS = {
+    "lab__bridge_name": "lolab0",
+    "lab__bridge_address": "10.123.0.1/24",
+    "lab__state_dir": "/var/lib/libraryops-lab",
+}
+CONFIG = config_from_hosts(
+    {
+        "main-pub-01": {**SETTINGS, "ansible_host": "10.123.0.11"},
+        "main-staff-01": {**SETTINGS, "ansible_host": "10.123.0.21"},
+    },
+    {},
+)
+
+
+@pytest.mark.parametrize(
+    ("network", "patterns"),
+    [
+        ("10.123.0.0/24", ["10.123.0.*"]),
+        ("10.123.0.0/16", ["10.123.*.*"]),
+        ("10.123.0.0/25", ["10.123.0.11", "10.123.0.21"]),
+    ],
+)
+def test_ssh_host_patterns(network, patterns):
+    assert render.ssh_host_patterns(ipaddress.IPv4Network(network), CONFIG.hosts) == patterns
+
+
+def test_ssh_config_options():
+    text = render.ssh_config(CONFIG)
+    lines = [line.strip() for line in text.splitlines()]
+    assert "Host 10.123.0.*" in lines
+    for option in (
+        "IdentityFile /var/lib/libraryops-lab/ssh/id_ed25519",
+        "IdentitiesOnly yes",
+        "StrictHostKeyChecking no",
+        "UserKnownHostsFile /dev/null",
+        "LogLevel ERROR",
+        "ControlMaster auto",
+        "ControlPath /var/lib/libraryops-lab/ssh/cm-%C",
+        "ControlPersist 60s",
+    ):
+        assert option in lines
+    assert not any(line.split()[:1] == ["User"] for line in lines), "the engines set the user"
+
+
+def test_nft_ruleset_drops_forwarding_and_limits_input():
+    text = render.nft_ruleset(CONFIG)
+    assert text.startswith("table inet libraryops_lab {")
+    assert 'iifname "lolab0" drop' in text
+    assert 'oifname "lolab0" drop' in text
+    assert 'iifname "lolab0" jump from_lab' in text
+    assert "ct state established,related accept" in text
+    assert "ip daddr 10.123.0.1 tcp dport { 80, 631, 3142 } accept" in text
+    assert "masquerade" not in text and "nat" not in text
+
+
+def test_nameservers_from_resolv_conf():
+    text = "# comment\nnameserver 10.255.255.53\nsearch x\nnameserver fd00::53%eth0\nnameserver"
+    assert render.nameservers(text) == ["10.255.255.53", "[fd00::53]"]
+
+
+def test_nginx_conf_listens_on_bridge_only_and_caches_with_lock():
+    text = render.nginx_conf(CONFIG, ["10.255.255.53"])
+    listens = [line.split()[1].rstrip(";") for line in text.splitlines()
+               if line.strip().startswith("listen")]
+    assert listens == ["10.123.0.1:3142", "10.123.0.1:80"]
+    assert "proxy_cache_lock on;" in text
+    assert "proxy_set_header Host deb.debian.org;" in text
+    assert "resolver 10.255.255.53 valid=300s ipv6=off;" in text
+    assert "proxy_cache_path /var/lib/libraryops-lab/cache/apt " in text
+    assert "pid /var/lib/libraryops-lab/nginx/nginx.pid;" in text
+    assert "root /var/lib/libraryops-lab/www;" in text
+    # every path nginx writes is in the state directory
+    for line in text.splitlines():
+        if "_temp_path " in line or line.strip().startswith(("error_log", "access_log")):
+            assert "/var/lib/libraryops-lab/" in line
+
+
+def test_nginx_cache_validity_long_for_pool_short_for_indexes():
+    text = render.nginx_conf(CONFIG, ["10.255.255.53"])
+    pool = text.index("(pool/|dists/.*/by-hash/)")
+    assert "proxy_cache_valid 200 90d;" in text[pool:pool + 120]
+    other = text.index("location ~ ^/(debian|debian-security)/ {")
+    assert "proxy_cache_valid 200 2m;" in text[other:other + 120]
+
+
+def test_catalog_page_names_the_library():
+    assert "<title>Main Library catalog (lab)</title>" in render.catalog_page()
+    assert '<form action="/catalog/"' in render.catalog_page()
+
+
+def test_etc_hosts_lists_own_name_and_every_lab_host():
+    text = render.etc_hosts("main-pub-01", CONFIG.hosts)
+    assert "127.0.1.1\tmain-pub-01\n" in text
+    assert "10.123.0.11\tmain-pub-01\n" in text
+    assert "10.123.0.21\tmain-staff-01\n" in text
+
+
+def test_networkd_has_address_and_no_gateway():
+    host = LabHost("main-pub-01", ipaddress.IPv4Address("10.123.0.11"))
+    text = render.networkd_host0(host, CONFIG.network)
+    assert "Name=host0" in text
+    assert "Address=10.123.0.11/24" in text
+    assert "Gateway" not in text
+    assert "DHCP=no" in text
