@@ -55,15 +55,16 @@ class _ChangeRecorder(BaseStateCallback):
     def _write(self) -> None:
         self.path.write_text(json.dumps(self.counts, indent=2, sort_keys=True), encoding="utf-8")
 
-    def operation_host_success(self, state, host, op_hash, retry_count=0):
-        meta = state.ops[host][op_hash].operation_meta
-        self.counts[host.name]["operations"] += 1
-        self.counts[host.name]["changed"] += int(bool(meta.did_change()))
-        self._write()
-
-    def operation_host_error(self, state, host, op_hash, retry_count=0, max_retries=0):
-        self.counts[host.name]["operations"] += 1
-        self.counts[host.name]["failed"] += 1
+    def operation_end(self, state, op_hash):
+        # Per-host results are final only once the operation has ended on every host.
+        for host, ops in state.ops.items():
+            meta = ops[op_hash].operation_meta if op_hash in ops else None
+            if meta is None or not meta.is_complete():
+                continue
+            counts = self.counts[host.name]
+            counts["operations"] += 1
+            counts["changed"] += int(meta.did_change())
+            counts["failed"] += int(not meta.did_succeed())
         self._write()
 
     def host_connect_error(self, state, host, error):
