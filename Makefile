@@ -6,15 +6,17 @@ SHELL := /bin/bash
 
 SITE ?= lab
 LIMIT ?=
+ALLOW_DELETE ?=
 INVENTORY ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light
+AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge verify lab \
-        lint unit integration test clean
+        azure-plan azure-apply azure-drift lint unit integration test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +59,15 @@ verify: deps ## Run the testinfra suites against SITE
 
 lab: lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
 	@$(PIPELINE) lab $(if $(EXPECT_NO_CHANGES),--expect-no-changes)
+
+azure-plan: validate ## Azure: what apply would change (exit 2 = changes; JSON in reports/SITE)
+	@$(PY) azure/plan.py $(AZURE)
+
+azure-apply: validate ## Azure: converge SITE to azure.yml (deletes only with ALLOW_DELETE=1)
+	@ALLOW_DELETE=$(ALLOW_DELETE) $(PY) azure/apply.py $(AZURE)
+
+azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azure.yml
+	@$(PY) azure/drift.py $(AZURE)
 
 lint: deps ## ruff, yamllint and ansible-lint (offline)
 	$(VENV)/bin/ruff check .

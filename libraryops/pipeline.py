@@ -129,6 +129,11 @@ class Pipeline:
                 f"--junitxml={self.reports / 'testinfra.xml'}", "-o", "junit_family=xunit1"]
         self.run("testinfra", argv)
 
+    def azure(self, command: str) -> None:
+        """Azure ``apply`` or ``plan`` of the site's azure.yml (the lab: the ARM stand-in)."""
+        self.run(f"azure {command}", [str(BIN / "python"), f"azure/{command}.py",
+                                      "--site", self.site, "--inventory", str(self.inventory)])
+
     def summary(self, expect_no_changes: bool) -> None:
         """Print the per-host summary; fail on failed checks (or changes, when not expected)."""
         argv = ["summary", "--dir", str(self.reports)]
@@ -155,6 +160,8 @@ def _commands(p: Pipeline, expect_no_changes: bool) -> dict[str, list[tuple[str,
             ("lab up", p.lab_up),
             ("ansible bootstrap", p.bootstrap),
             *converge,
+            ("azure apply (ARM stand-in)", lambda: p.azure("apply")),
+            ("azure plan: expect no changes", lambda: p.azure("plan")),
             ("testinfra", p.verify),
             ("summary", lambda: p.summary(expect_no_changes)),
         ],

@@ -45,6 +45,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from libraryops import paths
+from libraryops.cloud import spec as azure_spec
 from libraryops.inventory import (
     BRANCH_PREFIX,
     FUNCTION_GROUPS,
@@ -622,7 +623,13 @@ def check_public_pcs(site: Site) -> Iterator[Problem]:
 
 
 #: Checks of the files as written; they run even when Ansible cannot merge the site.
-FILE_CHECKS: list[Callable[[SiteFiles], Iterable[Problem]]] = [check_hosts_file]
+def check_azure(files: SiteFiles) -> Iterator[Problem]:
+    """``azure.yml``, when the site has one (the checks live in :mod:`libraryops.cloud.spec`)."""
+    for problem in azure_spec.check_site(files.path):
+        yield Problem(problem.file, problem.key, problem.message)
+
+
+FILE_CHECKS: list[Callable[[SiteFiles], Iterable[Problem]]] = [check_hosts_file, check_azure]
 #: Checks of the merged site, one per concern.
 CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_membership,

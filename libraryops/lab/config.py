@@ -83,6 +83,7 @@ class Layout:
     nginx_pid = property(lambda self: self.root / "nginx" / "nginx.pid")
     package_cache = property(lambda self: self.root / "cache" / "apt")
     www = property(lambda self: self.root / "www")
+    arm = property(lambda self: self.root / "arm")
 
     def host_dir(self, name: str) -> Path:
         """A host's directory: ``upper/``, ``work/``, ``merged/``, ``supervisor.pid``, ``base``."""

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from libraryops.cloud import standin
 from libraryops.lab import cgroups, hosts, image, network, proxy, render
 from libraryops.lab.config import LabConfig, Layout, load_config
 from libraryops.lab.system import (
@@ -89,6 +90,8 @@ def up(site_dir: Path | str) -> list[str]:
         timed("lab-up", lambda: _ensure_keys(config))
         timed("lab-up", lambda: network.ensure_network(config))
         timed("lab-up", lambda: proxy.ensure_nginx(config))
+        timed("lab-up", lambda: "ARM stand-in at {} (pid {})".format(
+            *standin.start(layout.arm)[::2]))
         base = _timed_image(config)
         timed("lab-up", lambda: _start_hosts(config, base))
     names = [h.name for h in config.hosts]
@@ -219,6 +222,7 @@ def _remove_hosts(layout: Layout) -> str:
 def _remove_shared(config: LabConfig) -> str:
     layout = config.layout
     removed = ["nginx"] if proxy.stop_nginx(layout) else []
+    removed += ["ARM stand-in"] if standin.stop(layout.arm, clear=True) else []
     removed += network.remove_network(config)
     unmounted = cgroups.release_unified(layout.state_file)
     removed += [unmounted] if unmounted else []

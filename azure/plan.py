@@ -1,0 +1,14 @@
+"""`make azure-plan SITE=...`: thin entry point over libraryops.cloud.cli (see its usage).
+
+There is deliberately no azure/__init__.py: this directory must never shadow the SDK's
+`azure` namespace.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from libraryops.cloud.cli import main  # noqa: E402
+
+sys.exit(main(["plan", *sys.argv[1:]]))

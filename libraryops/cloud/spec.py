@@ -1,0 +1,449 @@
+"""The Azure spec of a site (``inventories/<site>/azure.yml``): models and validation.
+
+The spec declares one subscription and location, the tags every resource must carry, the
+resource groups, and the resources (virtual networks with subnets, network security groups with
+their rules, Standard public IPs, NICs, Linux VMs). :func:`check_site` reports every problem as
+``inventories/<site>/azure.yml: <dotted key>: <problem> (allowed: ...)``, catching what Town IT
+would otherwise catch by eye in review. Names refer to other resources of the spec by name
+(a NIC's ``subnet`` is ``<vnet>/<subnet>``).
+
+Sources for the limits:
+- NSG rule priorities 100-4096, unique per direction:
+  learn.microsoft.com/azure/virtual-network/network-security-groups-overview
+- ``GatewaySubnet`` (fixed name) /27 or larger:
+  learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub
+- Basic public IPs were retired on 30 Sep 2025 (Standard only):
+  learn.microsoft.com/azure/virtual-network/ip-services/public-ip-basic-upgrade-guidance
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+FILE_NAME = "azure.yml"
+#: Every resource carries these two tags; deletes only ever touch resources carrying both.
+MANAGED_BY = ("managed-by", "libraryops")
+SITE_TAG = "libraryops-site"
+#: Tags the spec must set for every resource (domain.md section 4: tag everything).
+REQUIRED_TAGS = ("owner", "cost-center", "env")
+PRIORITY_RANGE = (100, 4096)
+GATEWAY_SUBNET = "GatewaySubnet"
+GATEWAY_MAX_PREFIXLEN = 27
+ADMIN_PORTS = (22, 3389)
+ANY_SOURCE = frozenset({"*", "internet", "any", "0.0.0.0/0"})
+ARM_ENDPOINT = "https://management.azure.com"
+#: ``endpoint: standin`` means the local ARM stand-in (lab only; see libraryops.cloud.standin).
+STANDIN = "standin"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_SSH_KEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
+_PORT = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?)$")
+
+
+def _name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"{value!r} is not an Azure resource name (allowed: letters, digits, "
+                         "'_', '.', '-', starting with a letter or digit, <= 80 chars)")
+    return value
+
+
+def _prefix(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 prefix (allowed: e.g. 10.20.0.0/24)") from None
+    if str(network) != value:
+        raise ValueError(f"{value} has host bits set (allowed: {network})")
+    return value
+
+
+def _addresses(value: str | list[str]) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    for item in items:
+        if "/" in item:
+            _prefix(item)
+    return items
+
+
+def _ports(value: str | int | list[str | int]) -> list[str]:
+    items = [str(v) for v in (value if isinstance(value, list) else [value])]
+    for item in items:
+        low, _, high = item.partition("-")
+        if not _PORT.match(item) or (item != "*" and not int(low) <= int(high or low) <= 65535):
+            raise ValueError(f"{item!r} is not a port or range (allowed: '*', 443, '8000-8080')")
+    return items
+
+
+def _priority(value: int) -> int:
+    low, high = PRIORITY_RANGE
+    if not low <= value <= high:
+        raise ValueError(f"priority {value} is outside the NSG rule range (allowed: {low}-{high})")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Prefix = Annotated[str, AfterValidator(_prefix)]
+Addresses = Annotated[str | list[str], AfterValidator(_addresses)]
+Ports = Annotated[str | int | list[str | int], AfterValidator(_ports)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Resource(_Model):
+    name: Name
+    resource_group: Name
+    tags: dict[str, str] = {}
+
+
+class Rule(_Model):
+    """One NSG security rule (``properties.securityRules[]`` in ARM)."""
+
+    name: Name
+    priority: Annotated[int, AfterValidator(_priority)]
+    direction: Literal["Inbound", "Outbound"]
+    access: Literal["Allow", "Deny"]
+    protocol: Literal["Tcp", "Udp", "Icmp", "Esp", "Ah", "*"]
+    source: Addresses
+    source_ports: Ports = "*"
+    destination: Addresses = "*"
+    destination_ports: Ports
+    description: str | None = None
+    allow_internet_admin: bool = False
+    reason: str | None = None
+
+
+class NetworkSecurityGroup(_Resource):
+    """A network security group; its rules are owned whole (rules added elsewhere are drift)."""
+
+    rules: list[Rule] = []
+
+
+class Subnet(_Model):
+    """A subnet of a virtual network, optionally attached to an NSG of the spec (by name)."""
+
+    name: Name
+    prefix: Prefix
+    network_security_group: Name | None = None
+
+
+class VirtualNetwork(_Resource):
+    """A virtual network: address space, DNS servers (empty = Azure's) and subnets."""
+
+    address_space: list[Prefix] = Field(min_length=1)
+    dns_servers: list[str] = []
+    subnets: list[Subnet] = []
+
+
+class PublicIp(_Resource):
+    """A Standard, static public IP (Basic public IPs were retired on 30 Sep 2025)."""
+
+    sku: Literal["Standard"] = "Standard"
+
+
+class NetworkInterface(_Resource):
+    """A NIC in ``subnet`` (``<vnet>/<subnet>``), with an optional public IP and NSG."""
+
+    subnet: str
+    public_ip: Name | None = None
+    network_security_group: Name | None = None
+    private_ip: str | None = None
+
+
+class Image(_Model):
+    """A marketplace image reference."""
+
+    publisher: str
+    offer: str
+    sku: str
+    version: str = "latest"
+
+
+class VirtualMachine(_Resource):
+    """A Linux VM: SSH key login only; ``custom_data`` (cloud-init) is applied at creation only."""
+
+    size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
+    image: Image
+    admin_user: str = Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    ssh_public_key: str | None = None
+    admin_password: str | None = Field(default=None, repr=False)
+    os_disk_type: Literal["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"] = "StandardSSD_LRS"
+    network_interfaces: list[Name] = Field(min_length=1)
+    custom_data: str | None = Field(default=None, repr=False)
+
+
+class ResourceGroup(_Model):
+    """A resource group (in the spec's location)."""
+
+    name: Name
+    tags: dict[str, str] = {}
+
+
+class Resources(_Model):
+    """The declared resources, by kind."""
+
+    virtual_networks: list[VirtualNetwork] = []
+    network_security_groups: list[NetworkSecurityGroup] = []
+    public_ips: list[PublicIp] = []
+    network_interfaces: list[NetworkInterface] = []
+    virtual_machines: list[VirtualMachine] = []
+
+
+class AzureSpec(_Model):
+    """The whole ``azure.yml``.
+
+    Attributes:
+        subscription_id: the subscription (a GUID).
+        endpoint: ARM's URL (default ``https://management.azure.com``) or ``standin``.
+        location: the region of every resource ("eastus"; "East US" is the same).
+        tags: tags for every resource; must include :data:`REQUIRED_TAGS`.
+        resource_groups: the groups the site owns.
+        resources: the resources, by kind.
+    """
+
+    subscription_id: str = Field(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+    endpoint: str = ARM_ENDPOINT
+    location: str
+    tags: dict[str, str]
+    resource_groups: list[ResourceGroup] = Field(min_length=1)
+    resources: Resources = Resources()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: ``<file>: <key>: <message>``."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class SpecError(ValueError):
+    """The spec is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def spec_path(site_dir: Path) -> Path:
+    """``<site_dir>/azure.yml``."""
+    return Path(site_dir) / FILE_NAME
+
+
+def display_name(site_dir: Path) -> str:
+    """How problems name the file: ``inventories/<site>/azure.yml``."""
+    return f"inventories/{Path(site_dir).name}/{FILE_NAME}"
+
+
+def check_site(site_dir: Path) -> list[Problem]:
+    """Validate a site's ``azure.yml``; [] when it is valid or when the site has none.
+
+    This is the entry point for ``make validate`` (libraryops.validate).
+    """
+    if not spec_path(site_dir).is_file():
+        return []
+    try:
+        load(site_dir)
+    except SpecError as exc:
+        return exc.problems
+    return []
+
+
+def load(site_dir: Path) -> AzureSpec:
+    """Read and validate ``<site_dir>/azure.yml``.
+
+    Raises:
+        SpecError: unreadable YAML, a field problem, or a cross-field problem.
+    """
+    file = display_name(site_dir)
+    try:
+        data = yaml.safe_load(spec_path(site_dir).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError([Problem(file, "(file)", f"cannot read: {exc}")]) from None
+    try:
+        spec = AzureSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([Problem(file, _key(err["loc"]), _message(err))
+                         for err in exc.errors()]) from None
+    problems = [Problem(file, key, message) for key, message in semantic_problems(spec)]
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif not part.startswith(("str", "list[", "function-after")):  # union-branch labels
+            key += f".{part}" if key else part
+    return key or "(top level)"
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (allowed: the keys documented in libraryops/cloud/spec.py)"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return err["msg"].removeprefix("Value error, ")
+
+
+_PASSWORD = ("a password instead of an SSH key (allowed: ssh_public_key only; "
+             "password login is disabled on every VM)")
+
+
+def semantic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    """Cross-field problems of a parsed spec, as (dotted key, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    problems += _tag_problems(spec)
+    problems += _name_problems(spec)
+    problems += _address_problems(spec.resources.virtual_networks)
+    for i, nsg in enumerate(spec.resources.network_security_groups):
+        problems += _rule_problems(f"resources.network_security_groups[{i}]", nsg.rules)
+    problems += _reference_problems(spec)
+    for i, vm in enumerate(spec.resources.virtual_machines):
+        key = f"resources.virtual_machines[{i}]"
+        if vm.admin_password is not None:
+            problems.append((f"{key}.admin_password", _PASSWORD))
+        if vm.ssh_public_key is None:
+            problems.append((f"{key}.ssh_public_key", "required key is missing "
+                             "(allowed: one SSH public key line, e.g. 'ssh-ed25519 AAAA...')"))
+        elif not _SSH_KEY.match(vm.ssh_public_key.strip()):
+            problems.append((f"{key}.ssh_public_key", "not an SSH public key line (allowed: "
+                             "'ssh-ed25519 AAAA...', 'ssh-rsa ...', 'ecdsa-sha2-nistp256 ...')"))
+    return problems
+
+
+def _tag_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    problems = [(f"tags.{tag}", f"required tag is missing (allowed: a non-empty value; every "
+                 f"resource carries {', '.join(REQUIRED_TAGS)})")
+                for tag in REQUIRED_TAGS if not spec.tags.get(tag)]
+    reserved = (MANAGED_BY[0], SITE_TAG)
+    for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
+        problems += [(f"{key}.{tag}", f"set by libraryops itself (allowed: any tag except "
+                      f"{', '.join(reserved)})") for tag in tags if tag in reserved]
+    return problems
+
+
+def _resource_tags(spec: AzureSpec) -> list[tuple[str, dict[str, str]]]:
+    found = [(f"resource_groups[{i}].tags", rg.tags) for i, rg in enumerate(spec.resource_groups)]
+    for kind, items in spec.resources:
+        found += [(f"resources.{kind}[{i}].tags", item.tags) for i, item in enumerate(items)]
+    return found
+
+
+def _name_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    problems = []
+    groups = [("resource_groups", spec.resource_groups),
+              *((f"resources.{kind}", items) for kind, items in spec.resources)]
+    for key, items in groups:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            first = seen.setdefault(item.name.lower(), i)
+            if first != i:
+                problems.append((f"{key}[{i}].name", f"{item.name!r} is already declared at "
+                                 f"{key}[{first}] (allowed: names unique per kind)"))
+    return problems
+
+
+def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
+    problems = []
+    spaces = [(f"resources.virtual_networks[{i}].address_space[{j}]", ipaddress.IPv4Network(p))
+              for i, vnet in enumerate(vnets) for j, p in enumerate(vnet.address_space)]
+    for (key_a, net_a), (key_b, net_b) in combinations(spaces, 2):
+        if net_a.overlaps(net_b):
+            problems.append((key_b, f"{net_b} overlaps {net_a} at {key_a} (allowed: address "
+                             "spaces that do not overlap, so networks can be connected)"))
+    for i, vnet in enumerate(vnets):
+        space = [ipaddress.IPv4Network(p) for p in vnet.address_space]
+        subnets = [(f"resources.virtual_networks[{i}].subnets[{k}]", s,
+                    ipaddress.IPv4Network(s.prefix)) for k, s in enumerate(vnet.subnets)]
+        for key, subnet, net in subnets:
+            if not any(net.subnet_of(outer) for outer in space):
+                problems.append((f"{key}.prefix", f"{net} is outside the virtual network "
+                                 f"(allowed: inside {', '.join(vnet.address_space)})"))
+            if subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
+                problems.append((f"{key}.prefix", f"{GATEWAY_SUBNET} {net} is too small for a "
+                                 f"VPN gateway (allowed: /{GATEWAY_MAX_PREFIXLEN} or larger)"))
+        for (key_a, _, net_a), (key_b, _, net_b) in combinations(subnets, 2):
+            if net_a.overlaps(net_b):
+                problems.append((f"{key_b}.prefix", f"{net_b} overlaps {net_a} at {key_a} "
+                                 "(allowed: subnets that do not overlap)"))
+    return problems
+
+
+def _covers_admin_port(ports: list[str]) -> list[int]:
+    covered = []
+    for port in ADMIN_PORTS:
+        for item in ports:
+            low, _, high = item.partition("-")
+            if item == "*" or int(low) <= port <= int(high or low):
+                covered.append(port)
+                break
+    return covered
+
+
+def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
+    problems = []
+    seen: dict[tuple[str, int], int] = {}
+    for j, rule in enumerate(rules):
+        rule_key = f"{key}.rules[{j}]"
+        first = seen.setdefault((rule.direction, rule.priority), j)
+        if first != j:
+            problems.append((f"{rule_key}.priority", f"priority {rule.priority} is already used "
+                             f"by {rules[first].name!r} (rules[{first}]) for {rule.direction} "
+                             "(allowed: unique per direction)"))
+        ports = _covers_admin_port(rule.destination_ports)
+        from_anywhere = ANY_SOURCE & {s.lower() for s in rule.source}
+        if (rule.direction == "Inbound" and rule.access == "Allow" and rule.protocol in ("Tcp", "*")
+                and ports and from_anywhere and not rule.allow_internet_admin):
+            problems.append((rule_key, f"allows port {'/'.join(map(str, ports))} from "
+                             f"{sorted(from_anywhere)[0]!r} (allowed: a narrower source, or "
+                             "allow_internet_admin: true with a reason)"))
+        if rule.allow_internet_admin and not (rule.reason or "").strip():
+            problems.append((f"{rule_key}.reason", "allow_internet_admin needs a reason "
+                             "(allowed: a sentence Town IT can review)"))
+    return problems
+
+
+def _reference_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    res = spec.resources
+    groups = {rg.name for rg in spec.resource_groups}
+    nsgs = {n.name for n in res.network_security_groups}
+    subnets = {f"{v.name}/{s.name}" for v in res.virtual_networks for s in v.subnets}
+    refs: list[tuple[str, str | None, set[str], str]] = []
+    for kind, items in res:
+        refs += [(f"resources.{kind}[{i}].resource_group", item.resource_group, groups,
+                  "resource_groups") for i, item in enumerate(items)]
+    for i, vnet in enumerate(res.virtual_networks):
+        refs += [(f"resources.virtual_networks[{i}].subnets[{k}].network_security_group",
+                  s.network_security_group, nsgs, "network_security_groups")
+                 for k, s in enumerate(vnet.subnets)]
+    for i, nic in enumerate(res.network_interfaces):
+        key = f"resources.network_interfaces[{i}]"
+        refs += [(f"{key}.subnet", nic.subnet, subnets, "virtual_networks[].subnets (vnet/subnet)"),
+                 (f"{key}.public_ip", nic.public_ip, {p.name for p in res.public_ips},
+                  "public_ips"),
+                 (f"{key}.network_security_group", nic.network_security_group, nsgs,
+                  "network_security_groups")]
+    nics = {n.name for n in res.network_interfaces}
+    for i, vm in enumerate(res.virtual_machines):
+        refs += [(f"resources.virtual_machines[{i}].network_interfaces[{m}]", nic, nics,
+                  "network_interfaces") for m, nic in enumerate(vm.network_interfaces)]
+    return [(key, f"{value!r} is not declared in this spec (allowed: "
+             f"{', '.join(sorted(known)) or 'none declared'} from {where})")
+            for key, value, known, where in refs if value is not None and value not in known]
