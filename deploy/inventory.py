@@ -4,10 +4,21 @@ Usage (what ``make converge`` runs): ``LIBRARYOPS_INVENTORY=inventories/lab pyin
 deploy/inventory.py deploy/public_pc.py``. Every module-level list below is a pyinfra group
 named like the Ansible group; each host carries its merged Ansible variables plus the ``ssh_*``
 connection data. The make targets refuse documentation-only sites before this file runs.
+The adapter runs in a child process (see ``libraryops.inventory.main``).
 """
 
+import json
 import os
+import subprocess
+import sys
 
-from libraryops.inventory import load_site, pyinfra_groups
-
-globals().update(pyinfra_groups(load_site(os.environ.get("LIBRARYOPS_INVENTORY", "inventories/lab"))))
+_SITE = os.environ.get("LIBRARYOPS_INVENTORY", "inventories/lab")
+_PROC = subprocess.run(
+    [sys.executable, "-m", "libraryops.inventory", "pyinfra-groups", _SITE],
+    capture_output=True, text=True, check=False,
+)
+if _PROC.returncode != 0:
+    raise SystemExit(_PROC.stderr.strip())
+globals().update(
+    {group: [tuple(entry) for entry in hosts] for group, hosts in json.loads(_PROC.stdout).items()}
+)

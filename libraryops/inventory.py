@@ -219,3 +219,29 @@ def pyinfra_groups(inventory: SiteInventory) -> dict[str, list[tuple[str, dict[s
     """
     data = {h: pyinfra_data(v) for h, v in inventory.hosts.items()}
     return {g: [(h, data[h]) for h in members] for g, members in inventory.groups.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m libraryops.inventory pyinfra-groups SITE_DIR``: print pyinfra_groups as JSON.
+
+    deploy/inventory.py runs this in a child process: importing Ansible inside pyinfra's
+    gevent-patched process makes Ansible's socket self-check print a spurious traceback.
+    Exit 1 with the adapter's message on stderr when the site cannot be read.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m libraryops.inventory")
+    parser.add_argument("command", choices=["pyinfra-groups"])
+    parser.add_argument("site_dir", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        groups = pyinfra_groups(load_site(args.site_dir))
+    except InventoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    json.dump(groups, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
