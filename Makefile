@@ -12,11 +12,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light
+# The open-hours guard (libraryops.guard) in front of every disruptive target: exit 1 while a
+# branch of LIMIT is open, unless FORCE=1; NOW=<ISO instant with offset> fixes its clock (tests).
+GUARD = $(PY) -m libraryops.guard --site-dir inventories/$(SITE) --limit '$(LIMIT)' \
+        $(if $(filter 1,$(FORCE)),--force) $(if $(NOW),--now '$(NOW)')
+ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-$(wildcard $(CURDIR)/inventories/$(SITE)/vault-password.txt)} \
+        $(VENV)/bin/ansible -i inventories/$(SITE)/hosts.yml
 AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge verify lab \
-        azure-plan azure-apply azure-drift lint unit integration test clean
+        azure-plan azure-apply azure-drift hours reboot poweroff logout lint unit integration test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +74,22 @@ azure-apply: validate ## Azure: converge SITE to azure.yml (deletes only with AL
 
 azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azure.yml
 	@$(PY) azure/drift.py $(AZURE)
+
+hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi-Fi (SITE=, NOW=)
+	@$(PY) -m libraryops.hours table --site-dir inventories/$(SITE) $(if $(NOW),--now '$(NOW)')
+
+reboot: validate ## Reboot LIMIT= (branch, group or host); refused in opening hours unless FORCE=1
+	@$(GUARD)
+	@$(ADHOC) '$(LIMIT)' -m ansible.builtin.command -a 'systemctl reboot' -B 30 -P 0
+
+poweroff: validate ## Power off LIMIT=; refused in opening hours unless FORCE=1
+	@$(GUARD)
+	@$(ADHOC) '$(LIMIT)' -m ansible.builtin.command -a 'systemctl poweroff' -B 30 -P 0
+
+logout: validate ## End patron sessions on LIMIT='s public PCs; refused in opening hours unless FORCE=1
+	@$(GUARD)
+	@$(ADHOC) '$(LIMIT):&public_pcs' -m ansible.builtin.shell \
+	  -a 'loginctl show-user {{ public_pc__patron_user | quote }} >/dev/null 2>&1 || exit 0; loginctl terminate-user {{ public_pc__patron_user | quote }}'
 
 lint: deps ## ruff, yamllint and ansible-lint (offline)
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -24,8 +25,10 @@ from libraryops import paths
 
 #: The function groups: every host is in exactly one of them.
 FUNCTION_GROUPS = ("public_pcs", "staff_machines", "wireless_aps")
-#: Branch groups are named ``branch_<slug>``; every host is in exactly one.
+#: Branch groups are named ``branch_<slug>`` (slug: lowercase letters, digits, ``_``); every
+#: host is in exactly one.
 BRANCH_PREFIX = "branch_"
+BRANCH_GROUP = re.compile(re.escape(BRANCH_PREFIX) + r"[a-z0-9_]+")
 
 #: Ansible connection variables and the pyinfra data keys they become.
 _CONNECTION_MAP = {
@@ -61,6 +64,11 @@ class SiteInventory:
     path: Path
     hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def branches(self) -> dict[str, list[str]]:
+        """The well-named branch groups (``branch_<slug>``) and their hosts."""
+        return {g: m for g, m in self.groups.items() if BRANCH_GROUP.fullmatch(g)}
 
     def groups_of(self, host: str) -> list[str]:
         """Sorted names of the groups that contain ``host``."""

@@ -47,6 +47,7 @@ from pydantic_core import PydanticCustomError
 from libraryops import paths
 from libraryops.cloud import spec as azure_spec
 from libraryops.inventory import (
+    BRANCH_GROUP,
     BRANCH_PREFIX,
     FUNCTION_GROUPS,
     InventoryError,
@@ -54,13 +55,13 @@ from libraryops.inventory import (
     load_site,
     vault_lib,
 )
+from libraryops.validate_hours import check_hours
 
 #: Host variables that hosts.yml may carry; everything else lives in group_vars/host_vars.
 CONNECTION_KEYS = ("ansible_host", "ansible_port")
 #: Keys of a group entry in a YAML inventory.
 GROUP_ENTRY_KEYS = ("hosts", "children", "vars")
 #: ``branch_<slug>``.
-BRANCH_GROUP = re.compile(re.escape(BRANCH_PREFIX) + r"[a-z0-9_]+")
 #: Extensions Ansible's host_group_vars plugin reads ("" = no extension).
 VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 #: OpenSSH public key types accepted for management accounts.
@@ -637,6 +638,7 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_accounts,
     check_branches,
     check_public_pcs,
+    check_hours,
 ]
 
 

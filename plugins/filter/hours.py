@@ -1,0 +1,73 @@
+"""Ansible filters over libraryops.hours: a branch's timers and closures file, as plain data.
+
+Configured with ``filter_plugins = plugins/filter`` in ``ansible.cfg``. Each filter takes a host's
+variables (``hostvars[inventory_hostname]``) and returns what :mod:`libraryops.hours` computes;
+no hours logic lives here. Usage in a role::
+
+    {% for timer in hostvars[inventory_hostname] | branch_timers %}...{% endfor %}
+    content: "{{ hostvars[inventory_hostname] | branch_closures_file }}"
+"""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# The repository root, so that `libraryops` imports however Ansible was started (make puts it on
+# PYTHONPATH; ansible-lint, molecule or a bare ansible-playbook may not).
+_REPO = str(Path(__file__).resolve().parents[2])
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
+from pydantic import ValidationError  # noqa: E402
+
+from libraryops.hours import BranchHours  # noqa: E402
+
+
+def _plain(value):
+    """``value`` as plain dicts, lists and strings. Ansible 2.19 hands filters lazy templating
+    containers whose C-level iteration (pydantic's) yields unresolved items; Python-level
+    iteration resolves them."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, str) else value
+
+
+def _hours(hostvars):
+    """The branch's hours from a host's variables; a validation error as a filter error."""
+    keys = BranchHours.model_fields
+    try:
+        return BranchHours.from_vars({k: _plain(hostvars[k]) for k in keys if k in hostvars})
+    except ValidationError as exc:
+        where = "; ".join(".".join(map(str, e["loc"])) for e in exc.errors(include_url=False))
+        raise AnsibleFilterError(
+            f"branch hours do not validate ({where}): run make validate") from None
+
+
+def branch_timers(hostvars):
+    """The branch's systemd timers: ``BranchHours.timer_plan()["timers"]`` (list of dicts:
+    unit, event, description, on_calendar, exec_condition, day_offset).
+
+    Raises:
+        AnsibleFilterError: the hours do not validate.
+    """
+    return _hours(hostvars).timer_plan()["timers"]
+
+
+def branch_closures_file(hostvars):
+    """The content of the branch's closures file (``/etc/libraryops/closures``), a string.
+
+    Raises:
+        AnsibleFilterError: the hours do not validate.
+    """
+    return _hours(hostvars).closures_file()
+
+
+class FilterModule:
+    """Ansible's entry point: the filters of this file."""
+
+    def filters(self):
+        """Filter name -> function."""
+        return {"branch_timers": branch_timers, "branch_closures_file": branch_closures_file}

@@ -1,0 +1,118 @@
+"""``make hours`` (the table) for both shipped sites, and the Ansible filter plugin over the model.
+
+The filter plugin is checked twice: imported as a module, and through a real ``ansible`` ad-hoc
+``debug`` task (local connection, nothing contacted) started outside the repository without
+PYTHONPATH, so the plugin's own ``sys.path`` fix is what makes ``libraryops`` importable.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from libraryops import hours, paths
+from libraryops.inventory import SiteInventory, load_site
+
+LAB = paths.INVENTORIES / "lab"
+EXAMPLE = paths.INVENTORIES / "example"
+PLUGIN = paths.REPO / "plugins" / "filter" / "hours.py"
+
+
+def table(site: Path, now: str, capsys) -> list[str]:
+    assert hours.main(["table", "--site-dir", str(site), "--now", now]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.split("  ") if cell.strip()]
+
+
+def test_lab_table_on_christmas_eve(capsys):
+    lines = table(LAB, "2027-12-24T16:30Z", capsys)
+    assert lines[0] == ("Lab Library: hours at Fri 24 Dec 2027 16:30 UTC; next events in each "
+                        "branch's local time")
+    assert cells(lines[2]) == ["branch", "local time", "today's hours", "now", "wake", "shutdown",
+                               "patch window", "Wi-Fi off", "Wi-Fi on"]
+    assert cells(lines[4]) == [
+        "branch_main", "Fri 11:30 EST", "09:00-13:00; Christmas Eve (early closing)",
+        "open until Fri 13:00", "Mon 08:30", "Fri 15:00", "Fri 13:15-14:45", "Fri 13:00",
+        "Mon 09:00"]
+    assert len(lines) == 5
+
+
+def test_example_table_shows_both_branches(capsys):
+    lines = table(EXAMPLE, "2027-10-15T22:00-04:00", capsys)
+    assert lines[0].startswith("Riverton Public Library: hours at Sat 16 Oct 2027 02:00 UTC")
+    rows = {cells(line)[0]: cells(line) for line in lines[4:]}
+    assert set(rows) == {"branch_east", "branch_main"}
+    assert rows["branch_east"][2:4] == ["10:00-13:00, 14:00-18:00", "closed until Sat 10:00"]
+    assert rows["branch_main"][2:] == [
+        "09:00-24:00; Library Late Night (open until midnight)", "open until Sat 00:00",
+        "Sat 08:15", "Sat 03:00", "Sat 00:30-02:30", "Sat 00:00", "Sat 09:00"]
+
+
+def test_a_branch_with_invalid_hours_says_so_in_its_row():
+    site = SiteInventory(Path("/nonexistent/x"), {"pc": {"branch__timezone": "UTC"}},
+                         {"branch_x": ["pc"]})
+    text = hours.format_table(site, hours.aware_instant("2027-01-01T12:00Z"))
+    assert cells(text.splitlines()[4])[:3] == ["branch_x", "-", "invalid hours: run make validate"]
+
+
+def test_the_table_needs_an_aware_now(capsys):
+    with pytest.raises(SystemExit):
+        hours.main(["table", "--site-dir", str(LAB), "--now", "2027-01-01T12:00"])
+    assert "--now" in capsys.readouterr().err
+
+
+def test_an_unreadable_site_exits_1(tmp_path, capsys):
+    assert hours.main(["table", "--site-dir", str(tmp_path / "nosite")]) == 1
+    assert capsys.readouterr().err.startswith("hours: ")
+
+
+# --- the filter plugin -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plugin():
+    spec = importlib.util.spec_from_file_location("libraryops_filter_hours", PLUGIN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def lab_vars() -> dict:
+    return load_site(LAB).hosts["main-pub-01"]
+
+
+def test_the_plugin_returns_the_modules_plain_data(plugin, lab_vars):
+    filters = plugin.FilterModule().filters()
+    assert set(filters) == {"branch_timers", "branch_closures_file"}
+    model = hours.BranchHours.from_vars(lab_vars)
+    assert filters["branch_timers"](lab_vars) == model.timer_plan()["timers"]
+    assert filters["branch_closures_file"](lab_vars) == model.closures_file()
+
+
+def test_the_plugin_turns_invalid_hours_into_a_filter_error(plugin, lab_vars):
+    with pytest.raises(AnsibleFilterError, match="branch__wake_lead_minutes.*run make validate"):
+        plugin.branch_timers({**lab_vars, "branch__wake_lead_minutes": 0})
+
+
+def test_ansible_renders_the_timers_through_the_plugin(tmp_path, lab_vars):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
+    env.update(ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
+               ANSIBLE_FILTER_PLUGINS=str(PLUGIN.parent), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path), ANSIBLE_HOME=str(tmp_path))
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible")), "-i", str(LAB / "hosts.yml"),
+         "main-pub-01", "-e", "ansible_connection=local", "-m", "ansible.builtin.debug",
+         "-a", "msg={{ hostvars[inventory_hostname] | branch_timers }}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout.split(" => ", 1)[1])
+    assert result["msg"] == hours.BranchHours.from_vars(lab_vars).timer_plan()["timers"]
