@@ -1,13 +1,29 @@
-"""Public PCs: the patron kiosk. Run by `make lab` / `make deploy` with --limit public_pcs."""
+"""Public PCs: the patron kiosk. One @deploy per concern, in dependency order.
+
+Run by ``make converge`` / ``make lab`` with ``--limit public_pcs``; hosts outside
+``public_pcs`` are skipped here too.
+"""
 
 from pyinfra import host, state
 
-from deploy.browser import firefox_policies
+from deploy.browser import browser_lockdown
+from deploy.devices import accessibility, print_queue, usb_storage
+from deploy.idle import idle_logout
+from deploy.kiosk import kiosk_session
+from deploy.packages import refresh_index
 from deploy.patron import patron_account
+from deploy.reset import session_reset
 from libraryops.report import record_pyinfra_changes
 
 record_pyinfra_changes(state)
 
 if "public_pcs" in host.groups:
+    refresh_index()
     patron_account()
-    firefox_policies()
+    session_reset()
+    browser_lockdown()
+    print_queue()
+    accessibility()
+    usb_storage()
+    kiosk_session()
+    idle_logout()

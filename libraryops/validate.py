@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -458,16 +458,25 @@ def _time_zone(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
-    """An absolute http(s) URL with a host."""
+def _url_with_scheme(value: str, schemes: tuple[str, ...], what: str) -> str:
     parts = urlsplit(value)
     try:
         parts.port  # noqa: B018 - the port is parsed (and refused) on access
     except ValueError:
         raise _fail("url", "not a URL: bad port") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or value != value.strip():
-        raise _fail("url", "not an http(s) URL with a host")
+    if parts.scheme not in schemes or not parts.hostname or value != value.strip():
+        raise _fail("url", f"not an {what} URL with a host")
     return value
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host."""
+    return _url_with_scheme(value, ("http", "https"), "http(s)")
+
+
+def _ipp_uri(value: str) -> str:
+    """An ipp:// or ipps:// printer URI with a host (RFC 8010, RFC 7472)."""
+    return _url_with_scheme(value, ("ipp", "ipps"), "ipp(s)")
 
 
 LinuxUserName = Annotated[str, Field(strict=True), AfterValidator(_linux_user)]
@@ -542,6 +551,8 @@ class BranchModel(BaseModel):
         description="an IANA time zone name, e.g. America/New_York")
     branch__catalog_url: Annotated[str, Field(strict=True), AfterValidator(_http_url)] = Field(
         description="an http:// or https:// URL with a host")
+    branch__print_queue_uri: Annotated[str, Field(strict=True), AfterValidator(_ipp_uri)] = Field(
+        description="an ipp:// or ipps:// URI of the branch's print-release station")
 
 
 class PublicPcModel(BaseModel):
@@ -549,6 +560,34 @@ class PublicPcModel(BaseModel):
 
     public_pc__patron_user: LinuxUserName | None = Field(
         None, description="a Linux user name ([a-z_][a-z0-9_-]*), not root")
+    public_pc__patron_can_power_off: bool | None = Field(
+        None, strict=True, description="true or false")
+    public_pc__idle_logout_minutes: int | None = Field(
+        None, strict=True, ge=1, le=480, description="whole minutes, 1-480")
+    public_pc__idle_warning_seconds: int | None = Field(
+        None, strict=True, ge=10, le=600, description="whole seconds, 10-600")
+    public_pc__usb_storage: Literal["allowed", "blocked"] | None = Field(
+        None, description="allowed or blocked")
+    public_pc__print_queue_name: Annotated[str, Field(
+        strict=True, pattern=r"^[A-Za-z0-9_-]{1,127}$")] | None = Field(
+        None, description="a CUPS queue name: letters, digits, _ and -, at most 127")
+    public_pc__browser_allow_urls: list[NonEmptyText] | None = Field(
+        None, description="a list of Firefox WebsiteFilter match patterns")
+    public_pc__browser_block_urls: list[NonEmptyText] | None = Field(
+        None, description="a list of Firefox WebsiteFilter match patterns")
+    public_pc__xserver_packages: list[NonEmptyText] | None = Field(
+        None, description="a list of Debian package names")
+    public_pc__xserver_command: str | None = Field(None, strict=True, description="text")
+    public_pc__lab_no_vt: bool | None = Field(None, strict=True, description="true or false")
+
+    @field_validator("public_pc__idle_warning_seconds")
+    @classmethod
+    def _warning_inside_idle(cls, warning: int | None, info: ValidationInfo) -> int | None:
+        minutes = info.data.get("public_pc__idle_logout_minutes")
+        if minutes is not None and warning is not None and warning >= minutes * 60:
+            raise _fail("warning", "the warning is as long as the idle time itself",
+                        allowed=f"fewer than public_pc__idle_logout_minutes x 60 = {minutes * 60}")
+        return warning
 
 
 # ---------------------------------------------------------------------------------------------

@@ -250,6 +250,22 @@ def _catalog_without_host(site):
     edit(site, EAST, "https://catalog.example.org/east/", "https:///east/")
 
 
+def _print_queue_not_ipp(site):
+    edit(site, EAST, "ipps://print.riverton.example.org", "lpd://print.riverton.example.org")
+
+
+def _idle_minutes_zero(site):
+    edit(site, PUBLIC_PC, "public_pc__idle_logout_minutes: 20", "public_pc__idle_logout_minutes: 0")
+
+
+def _idle_warning_too_long(site):
+    edit(site, PUBLIC_PC, "public_pc__idle_logout_minutes: 20", "public_pc__idle_logout_minutes: 1")
+
+
+def _unknown_usb_policy(site):
+    edit(site, PUBLIC_PC, "public_pc__usb_storage: allowed", "public_pc__usb_storage: readonly")
+
+
 def _empty_branch_name(site):
     edit(site, EAST, "branch__name: Riverton East Branch", 'branch__name: ""')
 
@@ -336,6 +352,14 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
         ("host_vars/east-pub-01/branch.yml", "branch__timezone", "not an IANA time zone")]),
     "catalog URL not http": (_catalog_not_http, [
         (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
+    "print queue not ipp": (_print_queue_not_ipp, [
+        (EAST, "branch__print_queue_uri", "not an ipp(s) URL with a host")]),
+    "idle minutes zero": (_idle_minutes_zero, [
+        (PUBLIC_PC, "public_pc__idle_logout_minutes", "greater than or equal to 1")]),
+    "idle warning as long as the idle time": (_idle_warning_too_long, [
+        (PUBLIC_PC, "public_pc__idle_warning_seconds", "as long as the idle time")]),
+    "unknown USB policy": (_unknown_usb_policy, [
+        (PUBLIC_PC, "public_pc__usb_storage", "")]),
     "catalog URL without host": (_catalog_without_host, [
         (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
     "empty branch name": (_empty_branch_name, [

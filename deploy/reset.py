@@ -1,0 +1,40 @@
+"""Reset on logout: the patron's account goes back to a root-owned skeleton after every session.
+
+LightDM runs :data:`CLEANUP_SCRIPT` as root when a session ends (``session-cleanup-script``,
+set by deploy/kiosk.py). What it removes and why is in the script's comments
+(templates/session-reset.sh.j2); it records its counts in :data:`STATUS_FILE` and the journal
+(tag ``libraryops-session-reset``), never file names.
+"""
+
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import files
+
+from deploy.packages import install
+
+TEMPLATES = Path(__file__).parent / "templates"
+CLEANUP_SCRIPT = "/usr/local/sbin/libraryops-session-reset"
+SKELETON = "/etc/libraryops/patron-skeleton"
+#: One line ``time=<epoch seconds> key=value ...`` written by the last reset.
+STATUS_FILE = "/var/lib/libraryops/session-reset.status"
+#: Directories every fresh patron session starts with (empty).
+SKELETON_DIRS = ("Desktop", "Downloads")
+
+
+@deploy("Reset on logout", data_defaults={"public_pc__patron_user": "patron"})
+def session_reset():
+    """Install the skeleton and the cleanup script (with the tools it calls: at, cron, CUPS)."""
+    install("Reset tools (at, cron)", ["at", "cron"])
+    files.directory(name="Patron skeleton (root-owned)", path=SKELETON, user="root",
+                    group="root", mode="755")
+    for name in SKELETON_DIRS:
+        files.directory(name=f"Skeleton {name}/", path=f"{SKELETON}/{name}", user="root",
+                        group="root", mode="755")
+    files.template(
+        name="Session cleanup script",
+        src=str(TEMPLATES / "session-reset.sh.j2"), dest=CLEANUP_SCRIPT, mode="755",
+        user="root", group="root",
+        patron=host.data.public_pc__patron_user, skeleton=SKELETON, status_file=STATUS_FILE,
+    )
