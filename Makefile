@@ -99,8 +99,8 @@ lint: deps ## ruff, yamllint and ansible-lint (offline)
 unit: deps ## Unit tests: no hosts, seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:cacheprovider
 
-integration: lab-keys ## The lab end to end: two `make lab` runs, the second with zero changes
-	$(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
+integration: lab-keys ## The lab end to end: two converges (zero changes), privacy, idle logout
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
 
 test: lint unit integration ## Everything CI runs: lint, unit tests, lab integration
 
