@@ -1,4 +1,8 @@
-"""``python -m libraryops.lab {keys,up,down,status} [--site-dir inventories/lab]``."""
+"""``python -m libraryops.lab {keys,up,down,status} [--site-dir inventories/lab]``.
+
+``down --only-these-hosts`` removes only the site directory's hosts (a molecule scenario's
+throwaway hosts) and leaves the rest of the lab running.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ def print_status(lab: LabStatus) -> None:
         state = "running" if host.running else "stopped"
         print(f"{host.name:<16} {host.address:<15} {state:<8} systemd={host.systemd}")
     nginx = f"running (pid {lab.nginx_pid})" if lab.nginx_pid else "stopped"
-    print(f"bridge={'present' if lab.bridge else 'absent'} nginx={nginx} "
+    printer = f"running (pid {lab.printer_pid})" if lab.printer_pid else "stopped"
+    print(f"bridge={'present' if lab.bridge else 'absent'} nginx={nginx} printer={printer} "
           f"nft={'present' if lab.nft_table else 'absent'}")
 
 
@@ -24,12 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["keys", "up", "down", "status"])
     parser.add_argument("--site-dir", default="inventories/lab",
                         help="the site's inventory directory (default: inventories/lab)")
+    parser.add_argument("--only-these-hosts", action="store_true",
+                        help="down: remove only this site directory's hosts, keep the rest")
     args = parser.parse_args(argv)
+    if args.only_these_hosts and args.command != "down":
+        parser.error("--only-these-hosts goes with down")
     try:
         if args.command == "status":
             print_status(status(args.site_dir))
+        elif args.command == "down":
+            down(args.site_dir, only_these_hosts=args.only_these_hosts)
         else:
-            {"keys": keys, "up": up, "down": down}[args.command](args.site_dir)
+            {"keys": keys, "up": up}[args.command](args.site_dir)
     except LabError as exc:
         print(f"lab-{args.command}: error: {exc}", file=sys.stderr)
         return 1

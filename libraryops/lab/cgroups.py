@@ -96,14 +96,17 @@ def kill_host(name: str) -> int:
     return len(pids)
 
 
-def remove_lab_groups() -> list[Path]:
+def remove_lab_groups(names: list[str] | None = None) -> list[Path]:
     """Remove the lab's (empty) cgroups, deepest first; return those that could not be removed.
 
+    With ``names``, only those hosts' cgroups (the lab's subtree stays for the other hosts).
     A cgroup still holding processes cannot be removed; the caller stops the hosts first.
     """
     stuck = []
     for root in _lab_roots():
-        for group in sorted(_walk(root), key=lambda p: len(p.parts), reverse=True):
+        tops = [root] if names is None else [root / name for name in names]
+        groups = [group for top in tops for group in _walk(top)]
+        for group in sorted(groups, key=lambda p: len(p.parts), reverse=True):
             try:
                 group.rmdir()
             except FileNotFoundError:

@@ -24,10 +24,12 @@ _MAX_STATE_DIR_LEN = 60
 
 @dataclass(frozen=True)
 class LabHost:
-    """One lab host: its inventory name (also machine and host name) and its address."""
+    """One lab host: its inventory name (also machine and host name), its address and the
+    account the engines connect as (``ansible_user``; "" when unset)."""
 
     name: str
     address: ipaddress.IPv4Address
+    user: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Layout:
     package_cache = property(lambda self: self.root / "cache" / "apt")
     www = property(lambda self: self.root / "www")
     arm = property(lambda self: self.root / "arm")
+    printer_spool = property(lambda self: self.root / "printer" / "spool")
+    printer_pid = property(lambda self: self.root / "printer" / "printer.pid")
 
     def host_dir(self, name: str) -> Path:
         """A host's directory: ``upper/``, ``work/``, ``merged/``, ``supervisor.pid``, ``base``."""
@@ -179,7 +183,7 @@ def _lab_host(
             f"{name}: ansible_host {address} is not a free host address of the lab subnet "
             f"{network} (the bridge is {interface.ip})"
         )
-    return LabHost(name=name, address=address)
+    return LabHost(name=name, address=address, user=str(hostvars.get("ansible_user") or ""))
 
 
 def _check_unique_addresses(hosts: tuple[LabHost, ...]) -> None:

@@ -1,4 +1,10 @@
-"""The lab commands: keys, up, down, status (each phase prints one line with its seconds)."""
+"""The lab commands: keys, up, down, status (each phase prints one line with its seconds).
+
+``up`` and ``down`` also serve throwaway hosts of other site directories (molecule scenarios)
+on the same bridge: ``up`` starts only the hosts its site directory lists and leaves others
+running, and ``down(..., only_these_hosts=True)`` removes only those hosts, keeping the shared
+pieces and every other host.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libraryops.cloud import standin
-from libraryops.lab import cgroups, hosts, image, network, proxy, render
-from libraryops.lab.config import LabConfig, Layout, load_config
+from libraryops.lab import cgroups, hosts, image, network, printer, proxy, render
+from libraryops.lab.config import LabConfig, LabHost, Layout, load_config
 from libraryops.lab.system import (
     LabError,
     exclusive,
@@ -20,7 +26,8 @@ from libraryops.lab.system import (
 )
 
 #: Programs ``up`` needs (mmdebstrap is checked only when an image must be built).
-UP_PROGRAMS = ("ip", "nft", "nginx", "systemd-nspawn", "ssh", "ssh-keygen", "mount", "umount")
+UP_PROGRAMS = ("ip", "nft", "nginx", "systemd-nspawn", "ssh", "ssh-keygen", "mount", "umount",
+               "ippeveprinter", "dbus-run-session")
 
 
 @dataclass(frozen=True)
@@ -42,12 +49,14 @@ class HostStatus:
 
 @dataclass(frozen=True)
 class LabStatus:
-    """The whole lab: hosts plus the shared pieces (bridge, nginx pid or None, nft table)."""
+    """The whole lab: hosts plus the shared pieces (bridge, nginx and printer pids or None, nft
+    table)."""
 
     hosts: list[HostStatus]
     bridge: bool
     nginx_pid: int | None
     nft_table: bool
+    printer_pid: int | None = None
 
 
 def ssh_config_path(site_dir: Path | str) -> Path:
@@ -71,7 +80,8 @@ def keys(site_dir: Path | str) -> None:
 
 
 def up(site_dir: Path | str) -> list[str]:
-    """Bring the lab up: keys, bridge and nft table, nginx, base image, every inventory host.
+    """Bring the lab up: keys, bridge and nft table, nginx, printer, base image, every inventory
+    host.
 
     Idempotent: running hosts are left alone; a second call with everything up changes nothing.
     Returns the names of the hosts that are up.
@@ -90,6 +100,7 @@ def up(site_dir: Path | str) -> list[str]:
         timed("lab-up", lambda: _ensure_keys(config))
         timed("lab-up", lambda: network.ensure_network(config))
         timed("lab-up", lambda: proxy.ensure_nginx(config))
+        timed("lab-up", lambda: printer.ensure_printer(config))
         timed("lab-up", lambda: "ARM stand-in at {} (pid {})".format(
             *standin.start(layout.arm)[::2]))
         base = _timed_image(config)
@@ -100,12 +111,15 @@ def up(site_dir: Path | str) -> list[str]:
     return names
 
 
-def down(site_dir: Path | str) -> None:
-    """Remove every host, mount, cgroup, nginx, nft table and bridge the lab made.
+def down(site_dir: Path | str, only_these_hosts: bool = False) -> None:
+    """Remove every host, mount, cgroup, nginx, printer, nft table and bridge the lab made.
 
     Keeps the cached base image, the package cache and the SSH key pair. Works when nothing or
     only part of the lab is up, and finds the lab through the machine-wide state directory
     whichever clone made it (hosts not in this inventory are removed too).
+
+    With ``only_these_hosts``, removes only the hosts ``site_dir`` lists (e.g. a molecule
+    scenario's) and leaves the shared pieces and every other host alone.
 
     Raises:
         LabError: not root, or something could not be removed (the message says what).
@@ -119,6 +133,11 @@ def down(site_dir: Path | str) -> None:
         print(f"lab-down: nothing to do, no {layout.root} ({time.monotonic() - start:.1f} s)")
         return
     with exclusive(layout.lock_file):
+        if only_these_hosts:
+            timed("lab-down", lambda: _remove_hosts(layout, config))
+            print(f"lab-down: hosts of {site_dir} removed ({time.monotonic() - start:.1f} s)",
+                  flush=True)
+            return
         timed("lab-down", lambda: _remove_hosts(layout))
         timed("lab-down", lambda: _remove_shared(config))
     print(f"lab-down: lab is down ({time.monotonic() - start:.1f} s)", flush=True)
@@ -143,6 +162,7 @@ def status(site_dir: Path | str) -> LabStatus:
         bridge=network.bridge_exists(config.bridge),
         nginx_pid=proxy.nginx_pid(layout),
         nft_table=network.nft_table_exists(),
+        printer_pid=printer.printer_pid(layout),
     )
 
 
@@ -199,18 +219,24 @@ def _start_hosts(config: LabConfig, base: image.Image) -> str:
     return "; ".join(([mount_note] if mount_note else []) + notes)
 
 
-def _remove_hosts(layout: Layout) -> str:
+def _remove_hosts(layout: Layout, only: LabConfig | None = None) -> str:
+    """Stop and remove every host in the state directory, or only the hosts of ``only``."""
     # SSH connections are closed first, while the hosts can still answer: a half-closed one
     # keeps a killed host's network namespace (and its veth) alive for minutes.
-    sockets = _close_ssh_masters(layout)
+    if only is None:
+        sockets = _close_ssh_masters(layout)
+        names = sorted(set(hosts.created_hosts(layout)) | set(cgroups.host_names()))
+    else:
+        present = set(hosts.created_hosts(layout)) | set(cgroups.host_names())
+        sockets = sum(_close_host_ssh_masters(only, host) for host in only.hosts)
+        names = sorted(h.name for h in only.hosts if h.name in present)
     closed = f"closed {sockets} ssh connections; " if sockets else ""
-    names = sorted(set(hosts.created_hosts(layout)) | set(cgroups.host_names()))
     if not names:
         return closed + "no hosts"
     killed = hosts.stop(layout, names)
     for name in names:
         hosts.unmount(layout.host_dir(name))
-    stuck = cgroups.remove_lab_groups()
+    stuck = cgroups.remove_lab_groups(names if only is not None else None)
     if stuck:
         raise LabError(f"cgroups still in use: {', '.join(map(str, stuck))}")
     for name in names:
@@ -222,12 +248,23 @@ def _remove_hosts(layout: Layout) -> str:
 def _remove_shared(config: LabConfig) -> str:
     layout = config.layout
     removed = ["nginx"] if proxy.stop_nginx(layout) else []
+    removed += ["printer"] if printer.stop_printer(layout) else []
     removed += ["ARM stand-in"] if standin.stop(layout.arm, clear=True) else []
     removed += network.remove_network(config)
     unmounted = cgroups.release_unified(layout.state_file)
     removed += [unmounted] if unmounted else []
     layout.state_file.unlink(missing_ok=True)
     return f"removed {', '.join(removed)}" if removed else "no shared pieces were up"
+
+
+def _close_host_ssh_masters(config: LabConfig, host: LabHost) -> int:
+    """Close the lab ssh config's master connections to one host (as any user that has one)."""
+    closed = 0
+    for user in sorted({host.user or "root", "root"}):
+        proc = run(["ssh", "-F", str(config.layout.ssh_config), "-O", "exit", "-l", user,
+                    str(host.address)], check=False, timeout=10)
+        closed += proc.returncode == 0
+    return closed
 
 
 def _close_ssh_masters(layout: Layout) -> int:

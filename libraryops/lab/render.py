@@ -9,8 +9,10 @@ from libraryops.lab.config import LabConfig, LabHost
 
 #: The nftables table this tool owns (its only writer).
 NFT_TABLE = "inet libraryops_lab"
-#: TCP ports lab hosts may reach on the bridge address: catalog, (reserved) printer, apt cache.
-BRIDGE_PORTS = (80, 631, 3142)
+#: The lab printer's IPP port (``libraryops.lab.printer``).
+PRINTER_PORT = 631
+#: TCP ports lab hosts may reach on the bridge address: catalog, printer, apt cache.
+BRIDGE_PORTS = (80, PRINTER_PORT, 3142)
 #: The package cache's port and the upstream mirror it fronts (paths /debian/, /debian-security/).
 CACHE_PORT = 3142
 CATALOG_PORT = 80
@@ -54,8 +56,9 @@ def ssh_config(config: LabConfig) -> str:
 
 def nft_ruleset(config: LabConfig) -> str:
     """The ``inet libraryops_lab`` table: nothing is forwarded into or out of the bridge (the
-    hosts have no route out; this is defence in depth), and from the bridge the machine accepts
-    only replies, ICMP and the lab services on the bridge address."""
+    hosts have no route out; this is defence in depth), from the bridge the machine accepts
+    only replies, ICMP and the lab services on the bridge address, and the lab printer (which
+    must listen on the wildcard addresses) answers nothing but the bridge and loopback."""
     bridge = config.bridge
     ports = ", ".join(str(p) for p in BRIDGE_PORTS)
     return (
@@ -69,6 +72,7 @@ def nft_ruleset(config: LabConfig) -> str:
         "    }\n"
         "    chain input {\n"
         "        type filter hook input priority filter; policy accept;\n"
+        f'        iifname != {{ "lo", "{bridge}" }} tcp dport {PRINTER_PORT} drop\n'
         f'        iifname "{bridge}" jump from_lab\n'
         "    }\n"
         "    chain from_lab {\n"

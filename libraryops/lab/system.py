@@ -15,7 +15,9 @@ from typing import NamedTuple
 
 #: Programs the lab runs, and the Debian package that provides each.
 PACKAGES = {
+    "dbus-run-session": "dbus-daemon",
     "ip": "iproute2",
+    "ippeveprinter": "cups-ipp-utils",
     "mmdebstrap": "mmdebstrap",
     "mount": "mount",
     "nft": "nftables",
