@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 testinfra_hosts = ["ansible://all"]
 
 
@@ -9,6 +11,10 @@ def _declared_keys(user):
     keys = list(user.get("ssh_keys", []))
     keys += [Path(p).read_text().strip() for p in user.get("ssh_key_files", [])]
     return keys
+
+
+def _key_blobs(lines):
+    return sorted(line.split()[1] for line in lines if line.strip())
 
 
 def test_management_accounts_have_exactly_the_inventory_keys(host, role_vars):
@@ -19,10 +25,16 @@ def test_management_accounts_have_exactly_the_inventory_keys(host, role_vars):
         assert settings["accounts__admin_group"] in account.groups
         authorized = host.file(f"{account.home}/.ssh/authorized_keys")
         assert authorized.user == user["name"]
-        installed = [line for line in authorized.content_string.splitlines() if line.strip()]
-        assert sorted(k.split()[1] for k in installed) == sorted(
-            k.split()[1] for k in _declared_keys(user)
-        )
+        installed = authorized.content_string.splitlines()
+        assert _key_blobs(installed) == _key_blobs(_declared_keys(user))
+
+
+def test_admin_group_holds_exactly_the_inventory_accounts(host, role_vars):
+    """Dropped accounts are gone: getent's view of the admin group is the inventory's list."""
+    settings = role_vars("accounts")
+    entry = host.check_output(f"getent group {settings['accounts__admin_group']}")
+    members = [m for m in entry.split(":")[3].split(",") if m]
+    assert sorted(members) == sorted(u["name"] for u in settings["accounts__management_users"])
 
 
 def test_management_accounts_have_no_password(host, role_vars):
@@ -40,3 +52,10 @@ def test_admin_group_has_passwordless_sudo(host, role_vars):
     for user in settings["accounts__management_users"]:
         rights = host.check_output(f"sudo -l -U {user['name']}")
         assert "NOPASSWD: ALL" in rights
+
+
+def test_root_bootstrap_key_still_logs_in(controller_ssh, inventory_vars):
+    """The lab tool owns root's key; the accounts role never touches it (lab sites only)."""
+    if "lab__state_dir" not in inventory_vars:
+        pytest.skip("root's bootstrap key is the lab's")
+    assert controller_ssh("root", command="true").returncode == 0

@@ -1,4 +1,6 @@
-"""Role sshd: the effective sshd settings, read from sshd's own view (sshd -T)."""
+"""Role sshd: the effective settings in sshd's own view (sshd -T), and what a client sees."""
+
+import re
 
 testinfra_hosts = ["ansible://all"]
 
@@ -7,8 +9,13 @@ _SSHD_T_NAMES = {"prohibit-password": "without-password", "no": "no"}
 
 
 def _effective(host):
-    lines = host.check_output("sshd -T").splitlines()
-    return dict(line.split(" ", 1) for line in lines if " " in line)
+    """sshd -T as {keyword: value}; a keyword printed on several lines (allowgroups) joins them
+    with spaces."""
+    found = {}
+    for line in host.check_output("sshd -T").splitlines():
+        key, _, value = line.partition(" ")
+        found[key] = f"{found[key]} {value}" if key in found else value
+    return found
 
 
 def test_sshd_effective_settings_match_inventory(host, role_vars):
@@ -19,9 +26,38 @@ def test_sshd_effective_settings_match_inventory(host, role_vars):
     assert effective["passwordauthentication"] == expected_password
     assert effective["kbdinteractiveauthentication"] == "no"
     assert effective["permitemptypasswords"] == "no"
+    assert effective["pubkeyauthentication"] == "yes"
+    assert effective["allowgroups"].split() == settings["sshd__allow_groups"]
+    assert effective["ciphers"].split(",") == settings["sshd__ciphers"]
+    assert effective["kexalgorithms"].split(",") == settings["sshd__kex_algorithms"]
+    assert effective["macs"].split(",") == settings["sshd__macs"]
+    assert effective["banner"] == settings["sshd__banner"]
+    assert effective["x11forwarding"] == "no"
 
 
 def test_sshd_is_running_with_the_dropin(host, role_vars):
     assert host.service("ssh").is_running
     dropin = host.file(role_vars("sshd")["sshd__dropin_path"])
     assert dropin.user == "root" and dropin.mode == 0o644
+
+
+def test_password_login_is_refused_unless_the_inventory_allows_it(controller_ssh, role_vars,
+                                                                  inventory_vars):
+    """A password attempt from the controller: the server's own list of methods it still accepts
+    ("Permission denied (publickey)") has password only where the inventory allows it."""
+    user = inventory_vars.get("ansible_user", "root")
+    proc = controller_ssh(user, "-o", "PreferredAuthentications=password",
+                          "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=0")
+    assert proc.returncode == 255, proc.stderr
+    methods = re.search(r"Permission denied \(([^)]*)\)", proc.stderr)
+    assert methods, proc.stderr
+    assert ("password" in methods[1].split(",")) == role_vars("sshd")[
+        "sshd__password_authentication"]
+
+
+def test_weak_cipher_and_key_exchange_are_refused(controller_ssh, inventory_vars):
+    user = inventory_vars.get("ansible_user", "root")
+    assert "no matching cipher" in controller_ssh(user, "-o", "Ciphers=aes128-cbc").stderr
+    assert "no matching key exchange" in controller_ssh(
+        user, "-o", "KexAlgorithms=diffie-hellman-group14-sha1").stderr
+    assert controller_ssh(user).returncode == 0

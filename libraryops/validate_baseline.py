@@ -1,0 +1,211 @@
+"""The baseline's checkers for ``make validate``: sshd (with the management networks),
+firewall rules, updates, NTP servers and staff machines, each on every host that reads them.
+
+Checkers for :data:`libraryops.validate.CHECKS`. Every problem names the file that defines the
+variable (:meth:`Site.source`) and the key inside it. In the lab site (hosts that carry
+``lab__bridge_address``) every outside service (NTP servers, printers, the AD domain) must be the
+bridge's subnet or a name under ``.invalid``, so that nothing a lab host is told to contact ever
+leaves the machine.
+
+Imports from :mod:`libraryops.validate` happen inside functions: that module imports this one to
+build its check list.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+
+from libraryops import firewall
+
+if TYPE_CHECKING:
+    from libraryops.validate import Problem, Site
+
+#: The site's own firewall declarations, lowest precedence first (group_vars/all, one group's
+#: group_vars, host_vars).
+FIREWALL_LAYERS = ("firewall__rules", "firewall__group_rules", "firewall__host_rules")
+#: What roles and deploys declare they need, when the inventory carries it (pyinfra deploys).
+DEPENDENT_RULES = re.compile(r"[a-z0-9_]+__firewall__dependent_rules")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z][a-z0-9-]*[a-z0-9]")
+
+
+def _lab_local(host: str, info: ValidationInfo) -> str:
+    """In the lab, ``host`` must be on the bridge's subnet or under ``.invalid``."""
+    bridge = (info.context or {}).get("lab__bridge_address")
+    if not bridge or host.rstrip(".").endswith(".invalid"):
+        return host
+    network = ipaddress.ip_interface(str(bridge)).network
+    try:
+        inside = ipaddress.ip_address(host) in network
+    except ValueError:
+        inside = False
+    if not inside:
+        from libraryops.validate import _fail
+
+        raise _fail("lab_outside", "in the lab, not on the bridge and not under .invalid",
+                    allowed=f"an address in {network} or a name under .invalid")
+    return host
+
+
+def _server(value: str, info: ValidationInfo) -> str:
+    from libraryops.validate import _address
+
+    return _lab_local(_address(value), info)
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        from libraryops.validate import _fail
+
+        raise _fail("network", "not a network address") from None
+
+
+Server = Annotated[str, Field(strict=True), AfterValidator(_server)]
+Network = Annotated[str, Field(strict=True), AfterValidator(_network)]
+
+
+class TimesyncModel(BaseModel):
+    """``timesync__ntp_servers`` (role timesync)."""
+
+    timesync__ntp_servers: list[Server] = Field(
+        min_length=1, description="a list of NTP server addresses or host names, at least one")
+
+
+class SshdModel(BaseModel):
+    """The sshd settings of a site (role sshd); the management networks are where SSH is let
+    in from."""
+
+    sshd__management_networks: list[Network] = Field(
+        min_length=1, description="a list of networks such as 10.123.0.0/24, at least one")
+
+    sshd__allow_groups: Annotated[list[Annotated[str, Field(
+        strict=True, pattern=r"^[a-z_][a-z0-9_-]*$")]], Field(min_length=1)] | None = Field(
+        None, description="a list of Unix group names, at least one")
+    sshd__password_authentication: bool | None = Field(None, strict=True,
+                                                       description="true or false")
+
+
+class UpdatesModel(BaseModel):
+    """The update schedule (role updates); the calendar expressions are checked on the host by
+    ``systemd-analyze calendar`` before they are installed."""
+
+    updates__reboot_time: Annotated[str, Field(strict=True, pattern=_TIME.pattern)] | None = \
+        Field(None, description='a local time "HH:MM"')
+    updates__automatic_reboot: bool | None = Field(None, strict=True, description="true or false")
+
+
+class Printer(BaseModel):
+    """One staff CUPS queue."""
+
+    model_config = {"extra": "forbid"}
+
+    name: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{1,127}$")] = Field(
+        description="a CUPS queue name: letters, digits, _ and -, at most 127")
+    uri: str = Field(description="an ipp:// or ipps:// printer URI")
+    description: str = Field("", description="text")
+    location: str = Field("", description="text")
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, value: str, info: ValidationInfo) -> str:
+        from urllib.parse import urlsplit
+
+        from libraryops.validate import _ipp_uri
+
+        _lab_local(urlsplit(_ipp_uri(value)).hostname or "", info)
+        return value
+
+
+class StaffWorkstationModel(BaseModel):
+    """Staff machine data (role staff_workstation)."""
+
+    staff_workstation__packages: list[Annotated[str, Field(
+        strict=True, pattern=r"^[a-z0-9][a-z0-9+.-]+$")]] = Field(
+        [], description="a list of Debian package names")
+    staff_workstation__printers: list[Printer] = Field(
+        [], description="a list of {name, uri, description, location}")
+    staff_workstation__ad_domain: str = Field(description="a DNS domain name, lower case")
+    staff_workstation__ad_allowed_groups: list[Annotated[str, Field(strict=True, min_length=1)]] \
+        = Field(min_length=1, description="AD group names allowed to log in, at least one")
+
+    @field_validator("staff_workstation__ad_domain")
+    @classmethod
+    def _domain(cls, value: str, info: ValidationInfo) -> str:
+        from libraryops.validate import _fail
+
+        if not _DOMAIN.fullmatch(value):
+            raise _fail("domain", "not a lower-case DNS domain name")
+        return _lab_local(value, info)
+
+
+def _members(site: Site, group: str | None) -> list[str]:
+    return sorted(site.inventory.hosts) if group is None else site.inventory.groups.get(group, [])
+
+
+def _model_checker(model: type[BaseModel], role_file: str, group: str | None = None):
+    """A checker validating ``model`` on the hosts of ``group`` (all hosts when None); a missing
+    variable belongs in ``group_vars/<group or all>/<role_file>``."""
+
+    def check(site: Site) -> Iterator[Problem]:
+        expected = site.files.path / "group_vars" / (group or "all") / role_file
+        yield from site.model_problems(model, _members(site, group), expected)
+
+    check.__doc__ = f"{model.__doc__} Checked on {group or 'every host'}."
+    check.__name__ = f"check_{role_file.removesuffix('.yml')}"
+    return check
+
+
+check_timesync = _model_checker(TimesyncModel, "timesync.yml")
+check_sshd = _model_checker(SshdModel, "sshd.yml")
+check_updates = _model_checker(UpdatesModel, "updates.yml")
+check_staff_workstation = _model_checker(StaffWorkstationModel, "staff_workstation.yml",
+                                         "staff_machines")
+
+
+def check_firewall(site: Site) -> Iterator[Problem]:
+    """Every host's firewall declarations: keys ``<port>/<protocol>`` (1-65535; tcp or udp),
+    valid rules, one action per port/protocol across all of them, and never SSH (the engines'
+    port) dropped or rejected, which would lock the manager out."""
+    from libraryops.validate import Problem, display_path
+
+    found: list[Problem] = []
+    for host in sorted(site.inventory.hosts):
+        hostvars = site.inventory.hosts[host]
+        names = [n for n in FIREWALL_LAYERS if n in hostvars]
+        names += sorted(n for n in hostvars if DEPENDENT_RULES.fullmatch(n))
+        default = site.files.path / "group_vars" / "all" / "firewall.yml"
+        files = {n: site.source(n, host) or default for n in names}
+        rules, problems = firewall.merge((n, hostvars[n]) for n in names)
+        for problem in problems:
+            text = problem.problem
+            for name, file in files.items():
+                text = text.replace(f"declared by {name}", f"in {display_path(file)}: {name}")
+            key = f"{problem.layer}.{problem.key}" if problem.key else problem.layer
+            found.append(Problem(display_path(files[problem.layer]), key, text, problem.allowed))
+        ssh = f"{hostvars.get('ansible_port') or 22}/tcp"
+        for rule in rules:
+            if f"{rule.port}/{rule.proto}" == ssh and rule.action != "accept":
+                name = rule.declared_by[0]
+                found.append(Problem(
+                    display_path(files[name]), f"{name}.{ssh}",
+                    f"{rule.action}s SSH, the port the engines connect to: converging would "
+                    "lock the manager out",
+                    "accept (the sshd role already allows sshd__management_networks)"))
+    yield from dict.fromkeys(found)
+
+
+#: The checkers this module adds to :data:`libraryops.validate.CHECKS`.
+CHECKS: list[Any] = [
+    check_sshd,
+    check_firewall,
+    check_updates,
+    check_timesync,
+    check_staff_workstation,
+]

@@ -1,0 +1,1 @@
+../../../../../tests/testinfra/conftest.py

@@ -1,0 +1,1 @@
+../../../../../tests/testinfra/test_sshd.py

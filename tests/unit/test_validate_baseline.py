@@ -1,0 +1,178 @@
+"""``make validate`` for the baseline roles' data: each bad input is named by file and key.
+
+Bad sites are copies of a shipped site with one edit (helpers from test_validate); each case
+lists every problem line expected, in order.
+"""
+
+import pytest
+from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, assert_problems, copy_site, edit, write
+
+from libraryops import firewall
+
+FIREWALL = "group_vars/all/firewall.yml"
+STAFF_FIREWALL = "group_vars/staff_machines/firewall.yml"
+TIMESYNC = "group_vars/all/timesync.yml"
+SSHD = "group_vars/all/sshd.yml"
+STAFF = "group_vars/staff_machines/staff_workstation.yml"
+
+
+@pytest.fixture(autouse=True)
+def _site_vault_password(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
+
+
+@pytest.fixture
+def example(tmp_path):
+    return copy_site(EXAMPLE, tmp_path)
+
+
+@pytest.fixture
+def lab(tmp_path, tmp_path_factory):
+    import subprocess
+
+    key = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    site = copy_site(LAB, tmp_path)
+    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key}.pub")
+    return site
+
+
+BAD = {
+    "firewall port outside 1-65535": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":', '"70000/tcp":'),
+        [(FIREWALL, "firewall__rules.70000/tcp", "port 70000 outside 1-65535 (allowed: "
+                                                 "<port>/<protocol>")]),
+    "firewall port zero": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":', '"0/tcp":'),
+        [(FIREWALL, "firewall__rules.0/tcp", "port 0 outside 1-65535")]),
+    "firewall key without protocol": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":', '"9100":'),
+        [(FIREWALL, "firewall__rules.9100", "not <port>/<protocol>")]),
+    "firewall unknown protocol": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":', '"9100/icmp":'),
+        [(FIREWALL, "firewall__rules.9100/icmp", "protocol 'icmp' unknown (allowed: tcp, udp)")]),
+    "firewall unknown action": (
+        lambda s: edit(s, FIREWALL, "    sources: [192.0.2.0/24]\n",
+                       "    action: allow\n    sources: [192.0.2.0/24]\n"),
+        [(FIREWALL, "firewall__rules.9100/tcp.action", "input should be 'accept', 'drop' or "
+                                                       "'reject'")]),
+    "firewall source not a network": (
+        lambda s: edit(s, FIREWALL, "[192.0.2.0/24]", "[192.0.2.300/24]"),
+        [(FIREWALL, "firewall__rules.9100/tcp.sources.0", "not a network address")]),
+    "firewall same port, two actions": (
+        lambda s: edit(s, STAFF_FIREWALL, '"9101/tcp":\n', '"9100/tcp":\n    action: drop\n'),
+        [(STAFF_FIREWALL, "firewall__group_rules.9100/tcp",
+          f"action drop conflicts with accept in {{site}}/{FIREWALL}: firewall__rules "
+          "(allowed: one action per port/protocol")]),
+    "firewall drops SSH": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":\n', '"22/tcp":\n    action: reject\n'),
+        [(FIREWALL, "firewall__rules.22/tcp", "rejects SSH, the port the engines connect to")]),
+    "NTP list empty": (
+        lambda s: write(s, TIMESYNC, "---\ntimesync__ntp_servers: []\n"),
+        [(TIMESYNC, "timesync__ntp_servers", "at least 1 item")]),
+    "NTP list missing": (
+        lambda s: (s / TIMESYNC).unlink(),
+        [(TIMESYNC, "timesync__ntp_servers", "missing")]),
+    "NTP server not an address": (
+        lambda s: edit(s, TIMESYNC, "ntp2.riverton.example.org", "ntp 2"),
+        [(TIMESYNC, "timesync__ntp_servers[1]", "neither an IP address nor a host name")]),
+    "management networks empty": (
+        lambda s: edit(s, SSHD, "[198.51.100.0/28, 192.0.2.0/24]", "[]"),
+        [(SSHD, "sshd__management_networks", "at least 1 item")]),
+    "management network with host bits": (
+        lambda s: edit(s, SSHD, "198.51.100.0/28", "198.51.100.1/28"),
+        [(SSHD, "sshd__management_networks[0]", "not a network address")]),
+    "sshd allows no group": (
+        lambda s: edit(s, SSHD, "[root, libraryops-admin]", "[]"),
+        [(SSHD, "sshd__allow_groups", "at least 1 item")]),
+    "printer URI not IPP": (
+        lambda s: edit(s, STAFF, "ipps://print.riverton.example.org/printers/staff-workroom",
+                       "lpd://print.riverton.example.org/staff-workroom"),
+        [(STAFF, "staff_workstation__printers[0].uri", "not an ipp(s) URL with a host")]),
+    "AD domain upper case": (
+        lambda s: edit(s, STAFF, "ad_domain: ad.riverton.example.org",
+                       "ad_domain: AD.RIVERTON.EXAMPLE.ORG"),
+        [(STAFF, "staff_workstation__ad_domain", "not a lower-case DNS domain name")]),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_baseline_data(case, example, capsys):
+    spoil, expected = BAD[case]
+    spoil(example)
+    expected = [(f, k, t.replace("{site}", str(example))) for f, k, t in expected]
+    assert_problems(example, capsys, expected)
+
+
+def test_lab_services_must_stay_on_the_bridge_or_under_invalid(lab, capsys):
+    edit(lab, TIMESYNC, "[10.123.0.1]", "[10.123.0.1, pool.ntp.org]")
+    edit(lab, STAFF, "ipp://10.123.0.1:631/ipp/print", "ipp://192.0.2.7/ipp/print")
+    edit(lab, STAFF, "main.libraryops.invalid", "ad.example.org")
+    assert_problems(lab, capsys, [
+        (TIMESYNC, "timesync__ntp_servers[1]", "in the lab, not on the bridge and not under "
+                                               ".invalid (allowed: an address in 10.123.0.0/24"),
+        (STAFF, "staff_workstation__printers[0].uri", "in the lab, not on the bridge"),
+        (STAFF, "staff_workstation__ad_domain", "in the lab, not on the bridge"),
+    ])
+
+
+# --- the merge itself (shared by validate and the firewall role's filter) ----------------------
+
+
+def test_same_action_merges_sources_and_anywhere_wins():
+    rules, problems = firewall.merge([
+        ("a", {"22/tcp": {"sources": ["10.0.0.0/24"], "comment": "ssh"}}),
+        ("b", {"22/tcp": {"sources": ["10.0.1.0/24", "2001:db8::/64"]}, "53/udp": {}}),
+        ("c", {"53/udp": {"sources": ["10.0.0.0/8"]}}),
+    ])
+    assert problems == []
+    assert [(r.port, r.proto) for r in rules] == [(22, "tcp"), (53, "udp")]
+    assert rules[0].ipv4 == ["10.0.0.0/24", "10.0.1.0/24"] and rules[0].ipv6 == ["2001:db8::/64"]
+    assert rules[0].declared_by == ["a", "b"] and rules[0].as_dict()["comment"] == "ssh"
+    assert rules[1].anywhere and rules[1].ipv4 == []
+    assert firewall.covers(rules, 22, "tcp", "10.0.1.5")
+    assert not firewall.covers(rules, 22, "tcp", "10.0.2.5")
+    assert firewall.covers(rules, 53, "udp", "192.0.2.1")
+
+
+def test_conflict_names_both_declarers_and_keeps_the_first():
+    rules, problems = firewall.merge([("sshd", {"22/tcp": {}}),
+                                      ("firewall__host_rules", {"22/tcp": {"action": "drop"}})])
+    assert [r.action for r in rules] == ["accept"]
+    assert [(p.layer, p.key) for p in problems] == [("firewall__host_rules", "22/tcp")]
+    assert "conflicts with accept declared by sshd" in problems[0].problem
+
+
+def test_comment_cannot_break_out_of_the_nft_string():
+    _, problems = firewall.merge([("a", {"80/tcp": {"comment": 'x" accept'}})])
+    assert [(p.key, p.problem) for p in problems] == [
+        ("80/tcp.comment", "may not contain double quotes, backslashes or line breaks")]
+
+
+def _filter_plugin():
+    import importlib.util
+
+    from libraryops import paths
+
+    path = paths.REPO / "roles" / "firewall" / "filter_plugins" / "firewall.py"
+    spec = importlib.util.spec_from_file_location("firewall_filters", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_role_filter_merges_by_declarer_and_refuses_conflicts():
+    from ansible.errors import AnsibleFilterError
+
+    plugin = _filter_plugin()
+    plan = plugin.firewall_rules({"9100/tcp": {"sources": ["192.0.2.0/24"]}}, {}, {},
+                                 {"sshd": {"22/tcp": {"sources": ["10.123.0.0/24"]}}})
+    assert [(r["port"], r["declared_by"]) for r in plan] == [
+        (22, ["firewall__dependent_rules.sshd"]), (9100, ["firewall__rules"])]
+    assert plugin.firewall_accepts(plan, 22, "10.123.0.1")
+    assert not plugin.firewall_accepts(plan, 22, "192.0.2.1")
+    with pytest.raises(AnsibleFilterError, match="firewall__dependent_rules.sshd.22/tcp: action "
+                                                 "accept conflicts with drop declared by "
+                                                 "firewall__host_rules"):
+        plugin.firewall_rules({}, {}, {"22/tcp": {"action": "drop"}},
+                              {"sshd": {"22/tcp": {}}})
