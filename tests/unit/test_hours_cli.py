@@ -107,7 +107,8 @@ def test_ansible_renders_the_timers_through_the_plugin(tmp_path, lab_vars):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
     env.update(ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
                ANSIBLE_FILTER_PLUGINS=str(PLUGIN.parent), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path), ANSIBLE_HOME=str(tmp_path))
+               ANSIBLE_LOCAL_TEMP=str(tmp_path), ANSIBLE_HOME=str(tmp_path),
+               ANSIBLE_VAULT_PASSWORD_FILE=str(LAB / "vault-password.txt"))
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("ansible")), "-i", str(LAB / "hosts.yml"),
          "main-pub-01", "-e", "ansible_connection=local", "-m", "ansible.builtin.debug",

@@ -1,0 +1,216 @@
+"""The wireless checkers of ``make validate``: the declaration, the secrets, the access points.
+
+Checkers for :data:`libraryops.validate.CHECKS` over the models of :mod:`libraryops.wireless`:
+
+- :func:`check_wireless`: ``wireless__country_code``, ``wireless__networks`` and
+  ``wireless__secrets`` on every host that sees them (and on every access point, which needs
+  them), then what one entry cannot say alone: two networks with one name or SSID, two networks
+  on one VLAN with different isolation, a passphrase or RADIUS secret missing from (or left over
+  in) the secrets, a client group that does not exist;
+- :func:`check_access_points`: the radios (a channel of the band) and the uplink of each host
+  in ``wireless_aps``;
+- :func:`check_secrets_stored`: the files as written: a secret (``wireless__secrets``, a secret
+  key inside a network, any variable named ``*_password``/``*_passphrase``/``*_secret``/``*_psk``)
+  in plain text outside a vault-encrypted file; inline ``!vault`` values are encrypted too.
+
+Every problem names the file and the key; no message ever contains a value (it may be a secret).
+Imports from :mod:`libraryops.validate` happen inside functions: that module imports this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from libraryops.wireless import (
+    ENTERPRISE,
+    PERSONAL,
+    SECRET_KEYS,
+    SECRETS_VAR,
+    AccessPointModel,
+    WirelessModel,
+)
+
+if TYPE_CHECKING:
+    from libraryops.validate import Problem, Site
+
+WIRELESS_FILE = ("all", "wireless.yml")
+VAULT_FILE = ("all", "wireless_vault.yml")
+AP_FILE = ("wireless_aps", "wireless_ap.yml")
+#: Variable names that hold a secret wherever they are defined.
+SECRET_NAME = re.compile(r"(?:^|_)(password|passphrase|secret|psk)$")
+_STORE_IN_VAULT = ("a vault-encrypted file (ansible-vault encrypt group_vars/all/"
+                   "wireless_vault.yml) or an inline !vault value")
+
+
+def _expected(site: Site, where: tuple[str, str]) -> Path:
+    return site.files.path / "group_vars" / where[0] / where[1]
+
+
+def _wireless_hosts(site: Site) -> list[str]:
+    """Hosts that see a wireless declaration, and every access point (which needs one)."""
+    aps = set(site.inventory.groups.get("wireless_aps", []))
+    keys = ("wireless__networks", "wireless__country_code", SECRETS_VAR)
+    return sorted(h for h, v in site.inventory.hosts.items()
+                  if h in aps or any(k in v for k in keys))
+
+
+def check_wireless(site: Site) -> Iterator[Problem]:
+    """The wireless declaration on every host that sees it (:class:`WirelessModel`), then the
+    checks across networks and secrets (see the module doc)."""
+    from libraryops.validate import display_path
+
+    expected = _expected(site, WIRELESS_FILE)
+    hosts = _wireless_hosts(site)
+    found = list(site.model_problems(WirelessModel, hosts, expected))
+    groups = set(site.inventory.groups) | {"all"}
+    for host in hosts:
+        hostvars = site.inventory.hosts[host]
+        try:
+            model = WirelessModel.model_validate(hostvars, context=hostvars)
+        except ValidationError:
+            continue
+        nets_file = display_path(site.source("wireless__networks", host) or expected)
+        secrets_file = display_path(site.source(SECRETS_VAR, host)
+                                    or _expected(site, VAULT_FILE))
+        found += _across_networks(model, nets_file, groups)
+        found += _secrets_match(model, secrets_file)
+    yield from dict.fromkeys(found)
+
+
+def _across_networks(model: WirelessModel, file: str, groups: set[str]) -> list[Problem]:
+    from libraryops.validate import Problem
+
+    problems = []
+    first_name: dict[str, int] = {}
+    first_ssid: dict[str, int] = {}
+    first_vlan: dict[int, int] = {}
+    for index, net in enumerate(model.wireless__networks):
+        key = f"wireless__networks[{index}]"
+        if net.name in first_name:
+            problems.append(Problem(file, f"{key}.name", f"the same name as "
+                                    f"wireless__networks[{first_name[net.name]}]",
+                                    "a name used once"))
+        first_name.setdefault(net.name, index)
+        if net.ssid in first_ssid:
+            problems.append(Problem(file, f"{key}.ssid", f"the same SSID as "
+                                    f"wireless__networks[{first_ssid[net.ssid]}]",
+                                    "one network per SSID"))
+        first_ssid.setdefault(net.ssid, index)
+        other = first_vlan.setdefault(net.vlan, index)
+        if model.wireless__networks[other].isolation != net.isolation:
+            problems.append(Problem(
+                file, f"{key}.isolation",
+                f"VLAN {net.vlan} also carries wireless__networks[{other}] with different "
+                "isolation: isolated clients would reach the others on the shared VLAN",
+                "the same isolation for every network on one VLAN, or a VLAN of its own"))
+        for number, group in enumerate(net.clients):
+            if group not in groups:
+                problems.append(Problem(file, f"{key}.clients[{number}]",
+                                        "not a group of this inventory",
+                                        ", ".join(sorted(groups))))
+    return problems
+
+
+def _secrets_match(model: WirelessModel, file: str) -> list[Problem]:
+    """Each network has the secrets its security needs, and no others."""
+    from libraryops.validate import Problem
+
+    problems = []
+    names = {net.name for net in model.wireless__networks}
+    for net in model.wireless__networks:
+        secrets = model.wireless__secrets.get(net.name)
+        key = f"{SECRETS_VAR}.{net.name}"
+        have = {k for k, v in (secrets.model_dump() if secrets else {}).items() if v is not None}
+        needs = ({"passphrase"} if net.security in PERSONAL
+                 else {"radius_secret"} if net.security in ENTERPRISE else set())
+        for missing in sorted(needs - have):
+            problems.append(Problem(file, f"{key}.{missing}",
+                                    f"missing: a {net.security} network needs it",
+                                    _STORE_IN_VAULT))
+        allowed_extra = {"client_password"} if net.security in ENTERPRISE else set()
+        for extra in sorted(have - needs - allowed_extra):
+            problems.append(Problem(file, f"{key}.{extra}",
+                                    f"not used by this network (security {net.security})",
+                                    ", ".join(sorted(needs)) or "no secrets for an open network"))
+        if "client_password" in have and not net.client_identity:
+            problems.append(Problem(file, f"{key}.client_password",
+                                    "no client_identity in the network to use it with",
+                                    "a client_identity in wireless__networks, or no password"))
+    for name in sorted(set(model.wireless__secrets) - names):
+        problems.append(Problem(file, f"{SECRETS_VAR}.{name}", "no network of that name",
+                                ", ".join(sorted(names))))
+    return problems
+
+
+def check_access_points(site: Site) -> Iterator[Problem]:
+    """Radios and uplink of every host in ``wireless_aps`` (:class:`AccessPointModel`)."""
+    members = site.inventory.groups.get("wireless_aps", [])
+    yield from site.model_problems(AccessPointModel, members, _expected(site, AP_FILE))
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets stored in plain text
+
+
+def _is_vault_file(file: Path) -> bool:
+    try:
+        with file.open("rb") as handle:
+            return handle.read(14) == b"$ANSIBLE_VAULT"
+    except OSError:
+        return False
+
+
+def _encrypted(value: Any) -> bool:
+    """An inline ``!vault`` value (Ansible 2.19's EncryptedString; older AnsibleVault...)."""
+    return type(value).__name__ in ("EncryptedString", "AnsibleVaultEncryptedUnicode")
+
+
+def _plain_leaves(value: Any, path: str) -> Iterator[str]:
+    """Dotted paths of non-empty plain-text strings inside ``value``."""
+    if _encrypted(value):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _plain_leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _plain_leaves(item, f"{path}[{index}]")
+    elif isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
+        yield path
+
+
+def check_secrets_stored(site: Site) -> Iterator[Problem]:
+    """No secret in plain text outside a vault-encrypted file (see the module doc)."""
+    from libraryops.validate import Problem, display_path
+
+    for file, doc in site.files.documents.items():
+        if file == site.files.hosts_file or not isinstance(doc, dict) or _is_vault_file(file):
+            continue
+        where = display_path(file)
+        for var, value in doc.items():
+            var = str(var)
+            if var == SECRETS_VAR or SECRET_NAME.search(var):
+                for path in _plain_leaves(value, var):
+                    yield Problem(where, path, "a secret stored unencrypted outside a vault file",
+                                  _STORE_IN_VAULT)
+            elif var == "wireless__networks" and isinstance(value, list):
+                for index, entry in enumerate(value):
+                    for key in (k for k in (entry if isinstance(entry, dict) else {})
+                                if str(k) in SECRET_KEYS):
+                        path = f"{var}[{index}].{key}"
+                        if _encrypted(entry[key]):
+                            yield Problem(where, path, "a secret inside a network",
+                                          f"secrets in {SECRETS_VAR}.<name> ({_STORE_IN_VAULT})")
+                        else:
+                            yield Problem(where, path,
+                                          "a secret stored unencrypted outside a vault file",
+                                          f"{SECRETS_VAR}.<name> in {_STORE_IN_VAULT}")
+
+
+#: The checkers this module adds to :data:`libraryops.validate.CHECKS`.
+CHECKS: list[Any] = [check_wireless, check_access_points, check_secrets_stored]

@@ -1,0 +1,90 @@
+"""Ansible filters over libraryops.wireless: what an access point or a client renders.
+
+Configured with ``filter_plugins = plugins/filter`` in ``ansible.cfg``. No wireless logic lives
+here, and no secret passes through these filters (the templates read ``wireless__secrets``
+themselves, in tasks with ``no_log: true``)::
+
+    wireless__networks | wireless_ap_plan(wireless_ap__radios, wireless_ap__uplink_interface,
+                                          inventory_hostname, ansible_host)
+    wireless__networks | wireless_client_profiles(group_names)
+    "Main Library Public" | wireless_ssid_hex         -> 4d61696e...
+    passphrase | nm_keyfile_string                    -> a GKeyFile string value (escaped)
+"""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# The repository root, so that `libraryops` imports however Ansible was started (make puts it on
+# PYTHONPATH; ansible-lint, molecule or a bare ansible-playbook may not).
+_REPO = str(Path(__file__).resolve().parents[2])
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
+from pydantic import ValidationError  # noqa: E402
+
+from libraryops import wireless  # noqa: E402
+
+
+def _plain(value):
+    """Ansible 2.19's lazy containers as plain dicts, lists and strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, str) else value
+
+
+def _invalid(exc: ValidationError) -> AnsibleFilterError:
+    where = "; ".join(".".join(map(str, e["loc"])) for e in exc.errors(include_url=False))
+    return AnsibleFilterError(f"the wireless declaration does not validate ({where}): "
+                              "run make validate")
+
+
+def wireless_ap_plan(networks, radios, uplink, host, address=None):
+    """:func:`libraryops.wireless.ap_plan` of one access point.
+
+    Raises:
+        AnsibleFilterError: the declaration does not validate.
+    """
+    try:
+        return wireless.ap_plan(_plain(networks), _plain(radios), str(uplink), str(host),
+                                str(address) if address else None)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def wireless_client_profiles(networks, groups):
+    """:func:`libraryops.wireless.client_profiles` of one host (its ``group_names``).
+
+    Raises:
+        AnsibleFilterError: the declaration does not validate.
+    """
+    try:
+        return wireless.client_profiles(_plain(networks), _plain(groups))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def wireless_ssid_hex(ssid):
+    """An SSID in hostapd's ``ssid2=`` hex form."""
+    return wireless.ssid_hex(str(ssid))
+
+
+def nm_keyfile_string(value):
+    """A NetworkManager keyfile string value, escaped (backslash, spaces, control)."""
+    return wireless.nm_string(str(value))
+
+
+class FilterModule:
+    """Ansible's entry point: the filters of this file."""
+
+    def filters(self):
+        """Filter name -> function."""
+        return {
+            "wireless_ap_plan": wireless_ap_plan,
+            "wireless_client_profiles": wireless_client_profiles,
+            "wireless_ssid_hex": wireless_ssid_hex,
+            "nm_keyfile_string": nm_keyfile_string,
+        }

@@ -1,0 +1,235 @@
+"""Role wireless_ap: hostapd's own parser, systemd-networkd's and systemd's views of the AP.
+
+Expected values come from the inventory through :mod:`libraryops.wireless` and
+:mod:`libraryops.hours` (the same code the roles render from). No test reads a secret: the
+hostapd files are only read for named non-secret keys, by grep on the host, so a failing
+assertion can never print a passphrase.
+"""
+
+import datetime as dt
+import re
+import shlex
+
+import pytest
+
+from libraryops import wireless
+from libraryops.hours import BranchHours
+
+testinfra_hosts = ["ansible://wireless_aps"]
+
+#: hostapd keys a test may read (never wpa_passphrase, *_shared_secret, radius_das_client).
+PUBLIC_KEYS = ("interface", "bss", "bridge", "ssid2", "country_code", "hw_mode", "channel",
+               "ap_isolate", "ignore_broadcast_ssid", "start_disabled", "wpa_key_mgmt",
+               "ieee8021x", "ieee80211w", "auth_server_addr", "auth_server_port",
+               "nas_identifier")
+_UTC_INSTANT = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+): \w{3} "
+                          r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$")
+
+
+@pytest.fixture
+def ap(host, inventory_vars, role_vars):
+    """The role's effective settings (defaults overlaid with the inventory, Jinja ones rendered)
+    and the plan libraryops.wireless makes of them."""
+    import jinja2
+
+    settings = role_vars("wireless_ap")
+    for key, value in settings.items():
+        if isinstance(value, str) and "{{" in value and "wireless_ap__" in value:
+            settings[key] = jinja2.Template(value).render(**settings)
+    plan = wireless.ap_plan(inventory_vars["wireless__networks"], settings["wireless_ap__radios"],
+                            settings["wireless_ap__uplink_interface"],
+                            host.backend.get_hostname(), inventory_vars.get("ansible_host"))
+    return {"settings": settings, "inventory": inventory_vars, "plan": plan}
+
+
+def _sections(host, path):
+    """The config's non-secret ``key=value`` lines, grouped by BSS (first: the radio's own)."""
+    pattern = "^(" + "|".join(PUBLIC_KEYS) + ")="
+    lines = host.check_output(f"grep -E {shlex.quote(pattern)} {shlex.quote(path)}").splitlines()
+    sections: list[dict[str, list[str]]] = []
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key in ("interface", "bss"):
+            sections.append({})
+        sections[-1].setdefault(key, []).append(value)
+    return sections
+
+
+def test_hostapd_own_parser_accepts_each_radio_configuration(host, ap):
+    if ap["settings"]["wireless_ap__service_enabled"]:
+        # A second hostapd would fight the running one for the radio: its own start is the test.
+        for radio in ap["plan"]["radios"]:
+            assert host.service(f"libraryops-hostapd@{radio['interface']}").is_running
+        return
+    for radio in ap["plan"]["radios"]:
+        run = host.run(f"timeout 5 hostapd {shlex.quote(radio['config'])}")
+        output = run.stdout + run.stderr
+        assert "errors found in configuration file" not in output, output
+        assert not re.search(r"^Line \d+:", output, re.MULTILINE), output
+        # The lab has no radio: a valid file is parsed in full, then the driver fails.
+        assert run.rc == 1
+        assert "Failed to initialize driver 'nl80211'" in output, output
+        # hostapd set up (and tore down) exactly the BSS the plan says, by interface name.
+        torn_down = set(re.findall(r"^(\S+): AP-DISABLED", output, re.MULTILINE))
+        assert torn_down == {bss["ifname"] for bss in radio["bss"]}
+
+
+def test_each_network_on_the_radio_band_has_its_bss(host, ap):
+    country = ap["inventory"]["wireless__country_code"]
+    for radio in ap["plan"]["radios"]:
+        sections = _sections(host, radio["config"])
+        assert sections[0]["country_code"] == [country]
+        assert sections[0]["channel"] == [str(radio["channel"])]
+        assert [s.get("interface", s.get("bss"))[0] for s in sections] == [
+            bss["ifname"] for bss in radio["bss"]]
+        for section, bss in zip(sections, radio["bss"], strict=True):
+            assert section["ssid2"] == [wireless.ssid_hex(bss["ssid"])]
+            assert section["bridge"] == [wireless.vlan_bridge(bss["vlan"])]
+            assert section["ap_isolate"] == ["1" if bss["isolation"] else "0"]
+            assert section["ignore_broadcast_ssid"] == ["1" if bss["hidden"] else "0"]
+            assert ("start_disabled" in section) == bss["follows_hours"]
+            if bss["security"] == "open":
+                assert "wpa_key_mgmt" not in section
+            else:
+                assert section["wpa_key_mgmt"] == [bss["key_mgmt"]["hostapd"]]
+            if bss["enterprise"]:
+                assert section["ieee8021x"] == ["1"]
+                assert section["auth_server_addr"] == [s["address"]
+                                                       for s in bss["radius_servers"]]
+                assert section["nas_identifier"] == [bss["nas_identifier"]]
+
+
+def test_secret_bearing_files_are_root_only(host, ap):
+    directory = host.file(wireless.HOSTAPD_DIR)
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o700)
+    for radio in ap["plan"]["radios"]:
+        config = host.file(radio["config"])
+        assert (config.user, config.group, config.mode) == ("root", "root", 0o600)
+    configs = host.check_output(f"find {wireless.HOSTAPD_DIR} -name '*.conf'").split()
+    assert sorted(configs) == sorted(r["config"] for r in ap["plan"]["radios"])
+
+
+def test_each_vlan_has_a_bridge_without_an_address(host, ap):
+    links = {line.split()[1]: line.split()[-1] for line in host.check_output(
+        "networkctl list --no-legend --no-pager").splitlines()}
+    for vlan in ap["plan"]["vlans"]:
+        bridge = vlan["bridge"]
+        assert host.check_output(f"ip -d -o link show {bridge}").count(" bridge ") >= 1
+        assert links.get(bridge) == "configured", links
+        assert host.check_output(f"ip -o addr show dev {bridge}") == ""
+    # The uplink tags exactly the declared VLANs (systemd-networkd's merged view of the file).
+    uplink_file = ap["settings"]["wireless_ap__uplink_network_file"]
+    dropin = f"/etc/systemd/network/{uplink_file}.d/60-libraryops-vlans.conf"
+    declared = host.check_output(f"grep -h '^VLAN=' {dropin}").split()
+    assert declared == [f"VLAN={v['interface']}" for v in ap["plan"]["vlans"]]
+    networkd = host.run("journalctl -b -u systemd-networkd --no-pager -o cat")
+    assert not re.search(r"60-libraryops-\S+: (Unknown|Failed|Invalid)", networkd.stdout)
+
+
+def test_hostapd_runs_only_where_it_can_and_the_host_is_not_degraded(host, ap):
+    enabled = ap["settings"]["wireless_ap__service_enabled"]
+    for radio in ap["plan"]["radios"]:
+        service = host.service(f"libraryops-hostapd@{radio['interface']}")
+        assert service.is_enabled == enabled
+        assert service.is_running == enabled
+        state = host.run(f"systemctl is-failed libraryops-hostapd@{radio['interface']}")
+        assert state.stdout.strip() != "failed"
+    state = host.run("systemctl is-system-running").stdout.strip()
+    failed = host.run("systemctl --failed --no-legend --plain").stdout
+    assert state == "running", failed
+
+
+def _wifi_timer_instants(host, start, end):
+    """(event, UTC instant) systemd will fire in [start, end): the loaded timers' own
+    calendars, expanded by systemd-analyze; weekday timers' instants on closure dates dropped
+    (what their ExecCondition does; its command is checked by the unit tests)."""
+    closures = set(host.check_output("grep -v '^#' /etc/libraryops/closures || true").split())
+    found = set()
+    units = host.check_output("systemctl list-unit-files --no-legend --plain "
+                              "'libraryops-wifi-*.timer'").split()
+    for unit in (u for u in units if u.endswith(".timer")):
+        event = "wifi_on" if unit.startswith("libraryops-wifi-on") else "wifi_off"
+        offset = 1 if "-after-midnight" in unit else -1 if "-before-midnight" in unit else 0
+        calendar = host.check_output(f"systemctl show -P TimersCalendar {unit}")
+        for expression in re.findall(r"OnCalendar=(.*?) ;", calendar):
+            zone = expression.split()[-1]
+            out = host.check_output(
+                f"TZ=UTC LC_ALL=C systemd-analyze calendar --iterations=60 "
+                f"--base-time=@{int(start.timestamp())} {shlex.quote(expression)}")
+            for match in filter(None, map(_UTC_INSTANT.match, out.splitlines())):
+                at = dt.datetime.fromisoformat(match[1]).replace(tzinfo=dt.UTC)
+                opening_day = (at.astimezone(_zone(zone)) - dt.timedelta(days=offset)).date()
+                if start <= at < end and not (
+                        not unit.endswith("-dated") and opening_day.isoformat() in closures):
+                    found.add((event, at))
+    return found
+
+
+def _zone(name):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def test_wifi_timers_fire_when_the_hours_model_says(host, ap):
+    if not ap["plan"]["scheduled"] or not ap["settings"]["wireless_ap__schedule_enabled"]:
+        pytest.skip("no network of this AP follows the opening hours")
+    hours = BranchHours.from_vars(ap["inventory"])
+    assert host.file("/etc/libraryops/closures").content_string == hours.closures_file()
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    end = start + dt.timedelta(days=21)
+    expected = {(e.kind, e.at.astimezone(dt.UTC)) for e in hours.events(start, end)
+                if e.kind in ("wifi_on", "wifi_off")}
+    assert expected, "the hours have Wi-Fi events in three weeks"
+    assert _wifi_timer_instants(host, start, end) == expected
+    for timer in (t for t in hours.timer_plan()["timers"] if t["event"].startswith("wifi")):
+        assert host.service(f"{timer['unit']}.timer").is_enabled
+
+
+def test_the_switch_records_each_networks_state_and_says_so(host, ap):
+    scheduled = sorted(ap["plan"]["scheduled"])
+    if not scheduled:
+        pytest.skip("no network of this AP follows the opening hours")
+    network = scheduled[0]
+    before = host.check_output(f"cat /var/lib/libraryops/wifi/{network} 2>/dev/null || echo on")
+    since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    try:
+        for state in ("off", "on"):
+            host.check_output(f"/usr/local/sbin/libraryops-wifi {state} {network}")
+            status = host.check_output("/usr/local/sbin/libraryops-wifi status")
+            assert f"{network} {state} " in status
+        journal = host.check_output(
+            f"journalctl -t libraryops-wifi --since {shlex.quote(since)} --no-pager -o cat")
+        assert f"{network}: off" in journal and f"{network}: on" in journal
+        if not ap["settings"]["wireless_ap__service_enabled"]:
+            for bss in ap["plan"]["scheduled"][network]:
+                assert f"{bss} on " in journal and "hostapd is not running" in journal
+        assert host.run(f"/usr/local/sbin/libraryops-wifi off no-such-{network}").rc == 2
+    finally:
+        host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(before)} {network}")
+
+
+def test_the_timers_services_switch_the_scheduled_networks(host, ap):
+    """What the weekday timers fire, run now through systemd (ExecCondition included): the
+    networks go off, then on, unless today is a closure date (then the condition skips both)."""
+    scheduled = sorted(ap["plan"]["scheduled"])
+    if not scheduled or not ap["settings"]["wireless_ap__schedule_enabled"]:
+        pytest.skip("no network of this AP follows the opening hours")
+    hours = BranchHours.from_vars(ap["inventory"])
+    units = {t["event"]: t["unit"] for t in hours.timer_plan()["timers"]
+             if t["event"] in ("wifi_on", "wifi_off") and t["day_offset"] == 0}
+    if set(units) != {"wifi_on", "wifi_off"}:
+        pytest.skip("the hours have no same-day weekday Wi-Fi timers")
+    today = hours.local(dt.datetime.now(dt.UTC)).date()
+    closed_today = hours.closure_on(today) is not None
+    states = "; ".join(f"cat /var/lib/libraryops/wifi/{n} 2>/dev/null || echo on"
+                       for n in scheduled)
+    before = host.check_output(states).split()
+    try:
+        for event, state in (("wifi_off", "off"), ("wifi_on", "on")):
+            host.check_output(f"systemctl start {units[event]}.service")
+            expected = before if closed_today else [state] * len(scheduled)
+            assert host.check_output(states).split() == expected
+    finally:
+        for network, state in zip(scheduled, before, strict=True):
+            host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(state)} {network}")

@@ -1,0 +1,352 @@
+"""``make validate`` for the wireless declaration: each bad input is named by file and key, and
+no message ever contains a secret.
+
+Bad sites are copies of a shipped site with one edit (helpers from test_validate); secrets are
+edited by decrypting the copy's vault file, changing it and encrypting it again with the site's
+test password. Each case lists every problem line expected, in order.
+"""
+
+import pytest
+import yaml
+from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, assert_problems, copy_site, edit, run, write
+
+from libraryops import firewall, wireless
+from libraryops.inventory import load_site, vault_lib
+
+WIRELESS = "group_vars/all/wireless.yml"
+VAULT = "group_vars/all/wireless_vault.yml"
+AP = "group_vars/wireless_aps/wireless_ap.yml"
+STAFF_ENTRY = "  - name: staff\n"
+
+
+@pytest.fixture(autouse=True)
+def _site_vault_password(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
+
+
+@pytest.fixture
+def example(tmp_path):
+    return copy_site(EXAMPLE, tmp_path)
+
+
+@pytest.fixture
+def lab(tmp_path, tmp_path_factory):
+    import subprocess
+
+    key = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    site = copy_site(LAB, tmp_path)
+    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key}.pub")
+    return site
+
+
+def read_secrets(site):
+    """The site's wireless secrets, decrypted (kept in memory, never printed)."""
+    vault = vault_lib(site / "vault-password.txt")
+    return yaml.safe_load(vault.decrypt((site / VAULT).read_bytes()))["wireless__secrets"]
+
+
+def edit_secrets(site, change):
+    """Decrypt the vault file, let ``change`` edit ``wireless__secrets``, encrypt it again."""
+    vault = vault_lib(site / "vault-password.txt")
+    data = yaml.safe_load(vault.decrypt((site / VAULT).read_bytes()))
+    change(data["wireless__secrets"])
+    (site / VAULT).write_bytes(vault.encrypt(yaml.safe_dump(data).encode()))
+
+
+def set_secret(network, key, value):
+    return lambda site: edit_secrets(site, lambda s: s.setdefault(network, {}).update({key: value}))
+
+
+def drop_secret(network, key):
+    return lambda site: edit_secrets(site, lambda s: s[network].pop(key))
+
+
+BAD = {
+    "SSID empty": (
+        lambda s: edit(s, WIRELESS, "ssid: Riverton Library Public", 'ssid: ""'),
+        [(WIRELESS, "wireless__networks[0].ssid", "empty (allowed: 1-32 bytes of UTF-8")]),
+    "SSID of 33 ASCII bytes": (
+        lambda s: edit(s, WIRELESS, "ssid: Riverton Library Public", "ssid: " + "R" * 33),
+        [(WIRELESS, "wireless__networks[0].ssid", "33 bytes long")]),
+    "SSID of 17 characters but 34 UTF-8 bytes": (
+        lambda s: edit(s, WIRELESS, "ssid: Riverton Library Public", "ssid: " + "é" * 17),
+        [(WIRELESS, "wireless__networks[0].ssid", "34 bytes long (allowed: 1-32 bytes of UTF-8 "
+                                                  "(not characters")]),
+    "SSID with a control character": (
+        lambda s: edit(s, WIRELESS, "ssid: Riverton Library Public", 'ssid: "Riverton\\tPublic"'),
+        [(WIRELESS, "wireless__networks[0].ssid", "contains a control character")]),
+    "VLAN 0": (
+        lambda s: edit(s, WIRELESS, "vlan: 120", "vlan: 0"),
+        [(WIRELESS, "wireless__networks[0].vlan", "greater than or equal to 1 (allowed: an "
+                                                  "802.1Q VLAN id, 1-4094)")]),
+    "VLAN 4095": (
+        lambda s: edit(s, WIRELESS, "vlan: 110", "vlan: 4095"),
+        [(WIRELESS, "wireless__networks[1].vlan", "less than or equal to 4094")]),
+    "two networks on one VLAN, different isolation": (
+        lambda s: edit(s, WIRELESS, "vlan: 110", "vlan: 120"),
+        [(WIRELESS, "wireless__networks[1].isolation", "VLAN 120 also carries "
+                                                       "wireless__networks[0] with different "
+                                                       "isolation")]),
+    "Enterprise without a CA certificate": (
+        lambda s: edit(s, WIRELESS, "    ca_cert: |\n", "    ca_cert_removed: |\n"),
+        [(WIRELESS, "wireless__networks[1].ca_cert", "missing: an Enterprise network needs it: "
+                                                     "without it clients trust any server "
+                                                     "(allowed: the PEM text of the CA"),
+         (WIRELESS, "wireless__networks[1].ca_cert_removed", "unknown key")]),
+    "Enterprise with an empty CA certificate": (
+        lambda s: edit(s, WIRELESS, "    ca_cert: |\n", '    ca_cert: ""\n    old_ca: |\n'),
+        [(WIRELESS, "wireless__networks[1].ca_cert", "missing: an Enterprise network needs"),
+         (WIRELESS, "wireless__networks[1].old_ca", "unknown key")]),
+    "Enterprise CA that is not PEM": (
+        lambda s: edit(s, WIRELESS, "-----BEGIN CERTIFICATE-----", "-----BEGIN NOTHING-----"),
+        [(WIRELESS, "wireless__networks[1].ca_cert", "not a PEM certificate")]),
+    "Enterprise without RADIUS servers": (
+        lambda s: edit(s, WIRELESS, "    radius_servers:\n", "    radius_servers: []\n    x:\n"),
+        [(WIRELESS, "wireless__networks[1].radius_servers", "missing: an Enterprise network "
+                                                            "needs it (allowed: at least one "
+                                                            "RADIUS server"),
+         (WIRELESS, "wireless__networks[1].x", "unknown key")]),
+    "RADIUS server by name": (
+        lambda s: edit(s, WIRELESS, "address: 192.0.2.11", "address: nps2.riverton.example.org"),
+        [(WIRELESS, "wireless__networks[1].radius_servers[1].address", "not an IP address")]),
+    "Enterprise without domain-suffix-match": (
+        lambda s: edit(s, WIRELESS, "    domain_suffix_match: nps.riverton.example.org\n", ""),
+        [(WIRELESS, "wireless__networks[1].domain_suffix_match", "missing: an Enterprise "
+                                                                 "network needs")]),
+    "CA certificate on a PSK network": (
+        lambda s: edit(s, WIRELESS, "    follows_hours: true\n",
+                       "    follows_hours: true\n    domain_suffix_match: x.example.org\n"),
+        [(WIRELESS, "wireless__networks[0].domain_suffix_match", "only for Enterprise networks")]),
+    "country code missing": (
+        lambda s: edit(s, WIRELESS, "wireless__country_code: US\n", ""),
+        [(WIRELESS, "wireless__country_code", "missing")]),
+    "country code of three letters": (
+        lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: USA"),
+        [(WIRELESS, "wireless__country_code", "not two upper-case letters (allowed: an ISO "
+                                              "3166-1 alpha-2 code")]),
+    "country code in lower case": (
+        lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: us"),
+        [(WIRELESS, "wireless__country_code", "not two upper-case letters")]),
+    "country code not assigned in ISO 3166-1": (
+        lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: XK"),
+        [(WIRELESS, "wireless__country_code", "not an ISO 3166-1 alpha-2 country code")]),
+    "5GHz channel on the 2.4GHz radio": (
+        lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 36}"),
+        [(AP, "wireless_ap__radios[0].channel", "not a 2.4GHz channel (allowed: 2.4GHz "
+                                                "channels 1-14)")]),
+    "2.4GHz channel on the 5GHz radio": (
+        lambda s: edit(s, AP, "band: 5GHz, channel: 44}", "band: 5GHz, channel: 14}"),
+        [(AP, "wireless_ap__radios[1].channel", "not a 5GHz channel (allowed: 5GHz channels "
+                                                "36-64, 100-144 and 149-177")]),
+    "5GHz channel between the sub-bands": (
+        lambda s: edit(s, AP, "band: 5GHz, channel: 44}", "band: 5GHz, channel: 42}"),
+        [(AP, "wireless_ap__radios[1].channel", "not a 5GHz channel")]),
+    "unknown band": (
+        lambda s: edit(s, WIRELESS, "bands: [5GHz]", "bands: [6GHz]"),
+        [(WIRELESS, "wireless__networks[1].bands[0]", "input should be '2.4GHz' or '5GHz'")]),
+    "client group that does not exist": (
+        lambda s: edit(s, WIRELESS, "clients: [staff_machines]", "clients: [staff_laptops]"),
+        [(WIRELESS, "wireless__networks[1].clients[0]", "not a group of this inventory")]),
+    "two networks with one SSID": (
+        lambda s: edit(s, WIRELESS, "ssid: Riverton Staff", "ssid: Riverton Library Public"),
+        [(WIRELESS, "wireless__networks[1].ssid", "the same SSID as wireless__networks[0]")]),
+}
+
+#: Secret edits: (spoil, expected, the secret that must not appear in the output).
+BAD_SECRETS = {
+    "passphrase of 7 characters": (
+        set_secret("public", "passphrase", "Seven77"), "Seven77",
+        [(VAULT, "wireless__secrets.public.passphrase", "not 8-63 printable ASCII characters")]),
+    "passphrase of 64 characters": (
+        set_secret("public", "passphrase", "p" * 64), "p" * 64,
+        [(VAULT, "wireless__secrets.public.passphrase", "not 8-63 printable ASCII characters")]),
+    "passphrase with a non-ASCII character": (
+        set_secret("public", "passphrase", "Bibliothèque2027"), "Bibliothèque2027",
+        [(VAULT, "wireless__secrets.public.passphrase", "not 8-63 printable ASCII characters")]),
+    "passphrase missing for a PSK network": (
+        drop_secret("public", "passphrase"), None,
+        [(VAULT, "wireless__secrets.public.passphrase", "missing: a wpa2-psk network needs it")]),
+    "RADIUS secret missing for an Enterprise network": (
+        drop_secret("staff", "radius_secret"), None,
+        [(VAULT, "wireless__secrets.staff.radius_secret", "missing: a wpa3-enterprise network "
+                                                          "needs it")]),
+    "RADIUS secret too short": (
+        set_secret("staff", "radius_secret", "short"), "short",
+        [(VAULT, "wireless__secrets.staff.radius_secret", "not 8-128 printable ASCII")]),
+    "client password without a client identity": (
+        set_secret("staff", "client_password", "Staff-Only-2027!"), "Staff-Only-2027!",
+        [(VAULT, "wireless__secrets.staff.client_password", "no client_identity")]),
+    "secrets of a network that does not exist": (
+        set_secret("guest", "passphrase", "GuestPass2027"), "GuestPass2027",
+        [(VAULT, "wireless__secrets.guest", "no network of that name")]),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_wireless_declaration(case, example, capsys):
+    spoil, expected = BAD[case]
+    spoil(example)
+    assert_problems(example, capsys, expected)
+
+
+@pytest.mark.parametrize("case", BAD_SECRETS)
+def test_bad_wireless_secret(case, example, capsys):
+    spoil, secret, expected = BAD_SECRETS[case]
+    spoil(example)
+    lines = assert_problems(example, capsys, expected)
+    for value in [secret, *_leaves(read_secrets(example))]:
+        assert not value or not any(value in line for line in lines)
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif value:
+        yield str(value)
+
+
+def test_passphrase_in_plain_text_inside_a_network_is_refused_without_printing_it(example,
+                                                                                 capsys):
+    secret = read_secrets(example)["public"]["passphrase"]
+    edit(example, WIRELESS, "    follows_hours: true\n",
+         f'    follows_hours: true\n    passphrase: "{secret}"\n')
+    lines = assert_problems(example, capsys, [
+        (WIRELESS, "wireless__networks[0].passphrase", "a secret stored unencrypted outside a "
+                                                       "vault file (allowed: wireless__secrets")])
+    assert not any(secret in line for line in lines)
+
+
+def test_secrets_file_left_unencrypted_is_refused_key_by_key(example, capsys):
+    secrets = read_secrets(example)
+    (example / VAULT).unlink()
+    write(example, "group_vars/all/wireless_secrets.yml",
+          "---\n" + yaml.safe_dump({"wireless__secrets": secrets}))
+    plain = "group_vars/all/wireless_secrets.yml"
+    lines = assert_problems(example, capsys, [
+        (plain, "wireless__secrets.public.passphrase", "a secret stored unencrypted outside a "
+                                                       "vault file (allowed: a vault-encrypted "
+                                                       "file"),
+        (plain, "wireless__secrets.staff.radius_secret", "a secret stored unencrypted"),
+    ])
+    assert not any(v in line for v in _leaves(secrets) for line in lines)
+
+
+def test_any_password_variable_in_plain_text_is_refused(example, capsys):
+    write(example, "group_vars/staff_machines/directory.yml",
+          "---\nstaff_workstation__ad_join_password: Hunter2-in-plain-text\n")
+    lines = assert_problems(example, capsys, [
+        ("group_vars/staff_machines/directory.yml", "staff_workstation__ad_join_password",
+         "a secret stored unencrypted outside a vault file")])
+    assert not any("Hunter2" in line for line in lines)
+
+
+def test_inline_vault_values_count_as_encrypted(example, capsys):
+    """Secrets as inline !vault values in a plain file are encrypted too (README: Secrets)."""
+    secrets = read_secrets(example)
+    vault = vault_lib(example / "vault-password.txt")
+    (example / VAULT).unlink()
+    text = "---\nwireless__secrets:\n"
+    for network, values in secrets.items():
+        text += f"  {network}:\n"
+        for key, value in values.items():
+            cipher = vault.encrypt(value.encode()).decode()
+            text += f"    {key}: !vault |\n" + "".join(f"      {ln}\n"
+                                                      for ln in cipher.splitlines())
+    write(example, "group_vars/all/wireless_inline.yml", text)
+    code, lines = run(example, capsys)
+    assert code == 0, lines
+
+
+def test_inline_vault_secret_inside_a_network_belongs_in_the_secrets(example, capsys):
+    vault = vault_lib(example / "vault-password.txt")
+    cipher = vault.encrypt(b"Inline-Vault-2027").decode()
+    edit(example, WIRELESS, "    follows_hours: true\n",
+         "    follows_hours: true\n    passphrase: !vault |\n"
+         + "".join(f"      {ln}\n" for ln in cipher.splitlines()))
+    assert_problems(example, capsys, [
+        (WIRELESS, "wireless__networks[0].passphrase", "a secret inside a network (allowed: "
+                                                       "secrets in wireless__secrets.<name>")])
+
+
+def test_access_points_need_the_declaration(example, capsys):
+    (example / WIRELESS).unlink()
+    (example / VAULT).unlink()
+    assert_problems(example, capsys, [
+        (WIRELESS, "wireless__country_code", "missing"),
+        (WIRELESS, "wireless__networks", "missing"),
+    ])
+
+
+def test_lab_radius_servers_stay_on_the_bridge(lab, capsys):
+    edit(lab, WIRELESS, "address: 10.123.0.1", "address: 192.0.2.10")
+    assert_problems(lab, capsys, [
+        (WIRELESS, "wireless__networks[1].radius_servers[0].address",
+         "in the lab, not on the bridge (allowed: an address in 10.123.0.0/24)")])
+
+
+# --- what the roles render from (plain data, no secrets) ------------------------------------
+
+
+def _example_vars(host="main-ap-01"):
+    return load_site(EXAMPLE).hosts[host]
+
+
+def test_ap_plan_puts_always_on_networks_first_and_names_bss_interfaces():
+    hostvars = _example_vars()
+    plan = wireless.ap_plan(hostvars["wireless__networks"], hostvars["wireless_ap__radios"],
+                            "eth0", "main-ap-01", "198.51.100.31")
+    assert [[b["ifname"] for b in r["bss"]] for r in plan["radios"]] == [
+        ["wlan0"], ["wlan1", "wlan1-public"]]
+    assert [r["bss"][0]["name"] for r in plan["radios"]] == ["public", "staff"]
+    assert plan["scheduled"] == {"public": ["wlan0", "wlan1-public"]}
+    assert [(v["vlan"], v["interface"], v["bridge"]) for v in plan["vlans"]] == [
+        (110, "eth0.110", "br-vlan110"), (120, "eth0.120", "br-vlan120")]
+    assert plan["isolated_ports"] == {"br-vlan120": ["wlan0", "wlan1-public"]}
+    assert "wireless__secrets" not in str(plan) and "passphrase" not in str(plan)
+    secrets = read_secrets(EXAMPLE)
+    assert not any(value in str(plan) for value in _leaves(secrets))
+
+
+def test_radius_dynamic_authorization_is_declared_to_the_firewall_and_merges():
+    hostvars = _example_vars()
+    plan = wireless.ap_plan(hostvars["wireless__networks"], hostvars["wireless_ap__radios"],
+                            "eth0", "main-ap-01")
+    assert plan["firewall_rules"] == {"3799/udp": {
+        "sources": ["192.0.2.10/32"], "comment": "RADIUS dynamic authorization (role wireless_ap)"}}
+    rules, problems = firewall.merge([
+        ("firewall__rules", hostvars["firewall__rules"]),
+        ("firewall__dependent_rules.wireless_ap", plan["firewall_rules"])])
+    assert problems == []
+    assert firewall.covers(rules, 3799, "udp", "192.0.2.10")
+    assert not firewall.covers(rules, 3799, "udp", "192.0.2.11")
+
+
+def test_client_profiles_follow_the_clients_groups():
+    hostvars = _example_vars("main-staff-01")
+    staff = wireless.client_profiles(hostvars["wireless__networks"], ["staff_machines"])
+    assert [(p["name"], p["key_mgmt"]["nm"], p["key_mgmt"]["pmf"]) for p in staff] == [
+        ("staff", "wpa-eap", "3")]
+    assert staff[0]["file"] == f"{wireless.NM_CONNECTIONS}/libraryops-staff.nmconnection"
+    assert staff[0]["uuid"] == wireless.profile_uuid("staff")
+    assert wireless.client_profiles(hostvars["wireless__networks"], ["public_pcs"]) == []
+
+
+@pytest.mark.parametrize(("value", "escaped"), [
+    ("plain", "plain"), (" lead and trail ", "\\slead\\sand\\strail\\s"),
+    ("back\\slash", "back\\\\slash"), ("semi;colon#hash", "semi;colon#hash")])
+def test_keyfile_strings_are_escaped_for_gkeyfile(value, escaped):
+    assert wireless.nm_string(value) == escaped
+
+
+def test_ssid_forms_are_byte_exact():
+    assert wireless.ssid_hex("Bibliothèque") == "Bibliothèque".encode().hex()
+    assert wireless.nm_ssid("Aé") == "65;195;169;"
+
+
+def test_country_list_is_iso_3166_alpha_2():
+    codes = wireless.country_codes()
+    assert len(codes) == 249
+    assert {"US", "CA", "GB", "DE", "DK", "AU"} <= codes
+    assert not {"UK", "XK", "EU", "00"} & codes
