@@ -4,7 +4,7 @@ Run by ``make converge`` / ``make lab`` with ``--limit public_pcs``; hosts outsi
 ``public_pcs`` are skipped here too.
 """
 
-from pyinfra import host, state
+from pyinfra import host
 
 from deploy.browser import browser_lockdown
 from deploy.devices import accessibility, print_queue, usb_storage
@@ -12,10 +12,8 @@ from deploy.idle import idle_logout
 from deploy.kiosk import kiosk_session
 from deploy.packages import refresh_index
 from deploy.patron import patron_account
+from deploy.power import power_schedule
 from deploy.reset import session_reset
-from libraryops.report import record_pyinfra_changes
-
-record_pyinfra_changes(state)
 
 if "public_pcs" in host.groups:
     refresh_index()
@@ -27,3 +25,4 @@ if "public_pcs" in host.groups:
     usb_storage()
     kiosk_session()
     idle_logout()
+    power_schedule()
