@@ -59,11 +59,13 @@ class SiteInventory:
             vault values decrypted.
         groups: group name -> sorted host names, membership through child groups included.
             ``all`` and ``ungrouped`` are omitted.
+        vault_plaintexts: the decrypted inline ``!vault`` values (secrets: never log them).
     """
 
     path: Path
     hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    vault_plaintexts: set[str] = field(default_factory=set, repr=False)
 
     @property
     def branches(self) -> dict[str, list[str]]:
@@ -109,20 +111,23 @@ def vault_lib(password_file: Path | None):
     return VaultLib([(DEFAULT_VAULT_ID_MATCH, secret)])
 
 
-def _decrypt(value: Any, vault, where: str) -> Any:
-    """Recursively replace ``{"__ansible_vault": ciphertext}`` with the plaintext string."""
+def _decrypt(value: Any, vault, where: str, plaintexts: set[str]) -> Any:
+    """Recursively replace ``{"__ansible_vault": ciphertext}`` with the plaintext string,
+    collecting each plaintext into ``plaintexts``."""
     if isinstance(value, dict):
         if set(value) == {"__ansible_vault"}:
             try:
-                return vault.decrypt(value["__ansible_vault"]).decode()
+                plaintext = vault.decrypt(value["__ansible_vault"]).decode()
             except Exception as exc:  # AnsibleError subclasses; never echo the ciphertext
                 raise InventoryError(
                     f"{where}: cannot decrypt vault value ({type(exc).__name__}); "
                     "is the vault password file right?"
                 ) from None
-        return {k: _decrypt(v, vault, f"{where}.{k}") for k, v in value.items()}
+            plaintexts.add(plaintext)
+            return plaintext
+        return {k: _decrypt(v, vault, f"{where}.{k}", plaintexts) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decrypt(v, vault, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_decrypt(v, vault, f"{where}[{i}]", plaintexts) for i, v in enumerate(value)]
     return value
 
 
@@ -189,8 +194,9 @@ def load_site(site: Path | str, vault_password_file: Path | None = None) -> Site
     hostvars = listing.get("_meta", {}).get("hostvars", {})
     groups = _group_members(listing)
     all_hosts = set(hostvars) | {h for members in groups.values() for h in members}
-    hosts = {h: _decrypt(hostvars.get(h, {}), vault, h) for h in sorted(all_hosts)}
-    return SiteInventory(path=site_path, hosts=hosts, groups=groups)
+    plaintexts: set[str] = set()
+    hosts = {h: _decrypt(hostvars.get(h, {}), vault, h, plaintexts) for h in sorted(all_hosts)}
+    return SiteInventory(path=site_path, hosts=hosts, groups=groups, vault_plaintexts=plaintexts)
 
 
 def pyinfra_data(hostvars: dict[str, Any]) -> dict[str, Any]:

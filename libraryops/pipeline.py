@@ -1,39 +1,52 @@
 """The pipelines behind the make targets: validate first, then the engines, then the checks.
 
-``python -m libraryops.pipeline <command> --site SITE [--inventory DIR] [--limit L]``
+``python -m libraryops.pipeline <command> --site SITE [--inventory DIR] [--limit L] [...]``
 
-Commands (each validates the whole site before anything is contacted):
+Commands (each that contacts anything validates the whole site first):
 
 - ``validate``: only that (allowed for documentation sites such as ``example``);
 - ``bootstrap``: Ansible ``playbooks/bootstrap.yml`` as root (first contact with new hosts);
 - ``converge``: Ansible ``playbooks/site.yml``, then the pyinfra public-PC deploy;
-- ``verify``: the testinfra suites (JUnit XML in ``reports/<site>/testinfra.xml``);
-- ``lab``: the main job on the local lab: validate, lab up, bootstrap, converge, verify, summary.
+- ``lab``: the main job on the local lab: validate, lab up, bootstrap, converge, Azure apply and
+  plan against the ARM stand-in, testinfra, per-host summary;
+- ``plan``: read-only preview of everything a merge would change (Ansible ``--check --diff``,
+  pyinfra ``--dry``, the Azure plan), summarised per host and resource in
+  ``reports/<site>/plan/``; exit 0 no changes, 2 changes, 1 error or unreachable host;
+- ``apply``: the ordered rollout (Ansible site.yml, then public PCs canary-first, then Azure),
+  honouring the open-hours guard for public PCs; exit 1 when any host failed;
+- ``verify``: the testinfra suites in parallel, JUnit XML and an HTML report in ``reports/``.
 
 Every phase prints one line when it starts (with the time since the pipeline began) and one
-when it ends (with its own duration). Engine results land in ``reports/<site>/`` and the
-per-host summary is read from them (``libraryops.report``). Exit status: 0 success, 1 failure.
+when it ends (with its own duration). Engine output saved to files is redacted
+(:mod:`libraryops.redact`).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from libraryops import paths, report
-from libraryops.inventory import hosts_file
+from libraryops import guard, paths, redact, report
+from libraryops.hours import aware_instant
+from libraryops.inventory import InventoryError, hosts_file, load_site
 
 BIN = Path(sys.executable).parent
+#: Exit status of a plan with changes (0: none, 1: error).
+CHANGES = 2
+#: Ansible exit codes that still produced a recap: 2 = a host failed, 4 = a host unreachable.
+ANSIBLE_RECAP_CODES = (0, 2, 4)
 
 
 class PhaseFailed(RuntimeError):
-    """A phase's command exited non-zero; the message names the phase."""
+    """A phase's command exited with an unexpected status; the message names the phase."""
 
 
 class Pipeline:
@@ -43,14 +56,17 @@ class Pipeline:
         site: the site name (``inventories/<site>``; used for ``reports/<site>``).
         inventory: the site directory; defaults to ``inventories/<site>``.
         limit: an Ansible/pyinfra limit (host or group), or None for all hosts.
+        reports: where this run's results go; defaults to ``reports/<site>``.
     """
 
-    def __init__(self, site: str, inventory: Path | None = None, limit: str | None = None):
+    def __init__(self, site: str, inventory: Path | None = None, limit: str | None = None,
+                 reports: Path | None = None):
         self.site = site
         self.inventory = inventory or paths.site_dir(site)
         self.limit = limit
-        self.reports = paths.REPORTS / site
+        self.reports = reports or paths.REPORTS / site
         self.started = time.monotonic()
+        self._secrets: set[str] | None = None
         vault = paths.vault_password_file(self.inventory)
         self.env = dict(
             os.environ,
@@ -62,26 +78,57 @@ class Pipeline:
         if vault:
             self.env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(vault.resolve())
 
-    def phase(self, name: str, action: Callable[[], None]) -> None:
-        """Announce, run and time one phase.
+    @property
+    def secrets(self) -> set[str]:
+        """The site's secret values (loaded once, after validation)."""
+        if self._secrets is None:
+            self._secrets = redact.secret_values(load_site(self.inventory))
+        return self._secrets
 
-        Raises:
-            PhaseFailed: the phase's command failed (re-raised with the phase name).
-        """
+    def phase(self, name: str, action: Callable[[], None]) -> None:
+        """Announce, run and time one phase (exceptions propagate)."""
         print(f"==> {name}  [+{time.monotonic() - self.started:.1f} s]", flush=True)
         began = time.monotonic()
         action()
         print(f"<== {name}: done in {time.monotonic() - began:.1f} s", flush=True)
 
-    def run(self, name: str, argv: list[str], **env: str) -> None:
-        """Run one engine command from the repository root, streaming its output.
+    def run(self, name: str, argv: Sequence[str], *, ok: Sequence[int] = (0,),
+            log: Path | None = None, stdout: Path | None = None, **env: str) -> int:
+        """Run one command from the repository root.
+
+        Args:
+            name: the phase name for error messages.
+            argv: the command.
+            ok: exit statuses that are not failures.
+            log: also save the command's (merged, redacted) output here; it still streams.
+            stdout: send standard output to this file instead (stderr still streams).
+            env: extra environment.
+
+        Returns:
+            The exit status.
 
         Raises:
-            PhaseFailed: non-zero exit.
+            PhaseFailed: an exit status not in ``ok``.
         """
-        proc = subprocess.run(argv, cwd=paths.REPO, env={**self.env, **env}, check=False)
-        if proc.returncode != 0:
-            raise PhaseFailed(f"{name} failed (exit {proc.returncode})")
+        env = {**self.env, **env}
+        if log is not None:
+            proc = subprocess.Popen(argv, cwd=paths.REPO, env=env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            with log.open("w", encoding="utf-8") as saved:
+                for line in proc.stdout:
+                    line = redact.redact(line, self.secrets)
+                    sys.stdout.write(line)
+                    saved.write(line)
+            returncode = proc.wait()
+        elif stdout is not None:
+            with stdout.open("w", encoding="utf-8") as out:
+                returncode = subprocess.run(argv, cwd=paths.REPO, env=env, stdout=out,
+                                            check=False).returncode
+        else:
+            returncode = subprocess.run(argv, cwd=paths.REPO, env=env, check=False).returncode
+        if returncode not in ok:
+            raise PhaseFailed(f"{name} failed (exit {returncode})")
+        return returncode
 
     # -- phases -------------------------------------------------------------------------------
 
@@ -95,44 +142,81 @@ class Pipeline:
         self.run("lab-up", [str(BIN / "python"), "-m", "libraryops.lab", "up",
                             "--site-dir", str(self.inventory)])
 
-    def _playbook(self, playbook: str, *extra: str) -> None:
+    def playbook(self, playbook: str, *extra: str, check: bool = False,
+                 tolerate_failed_hosts: bool = False) -> int:
+        """Run ``playbooks/<playbook>.yml``; its recap goes to ``ansible-<playbook>.json``.
+
+        In check mode (``--check --diff``) the output is also saved (redacted) to
+        ``ansible-<playbook>.txt``. In check mode, or with ``tolerate_failed_hosts``, failed or
+        unreachable hosts do not stop the pipeline: the summary reports them.
+        Returns ansible-playbook's exit status.
+        """
         self.reports.mkdir(parents=True, exist_ok=True)
         argv = [str(BIN / "ansible-playbook"), "-i", str(hosts_file(self.inventory)),
                 f"playbooks/{playbook}.yml", *extra]
+        if check:
+            argv += ["--check", "--diff"]
         if self.limit:
             argv += ["--limit", self.limit]
-        self.run(f"ansible {playbook}", argv,
-                 LIBRARYOPS_ANSIBLE_STATS=str(self.reports / f"ansible-{playbook}.json"))
+        stats = str(self.reports / f"ansible-{playbook}.json")
+        return self.run(f"ansible {playbook}", argv, LIBRARYOPS_ANSIBLE_STATS=stats,
+                        ok=ANSIBLE_RECAP_CODES if check or tolerate_failed_hosts else (0,),
+                        log=self.reports / f"ansible-{playbook}.txt" if check else None)
 
     def bootstrap(self) -> None:
         """Ansible bootstrap.yml as root: create the management accounts."""
-        self._playbook("bootstrap", "-e", "ansible_user=root")
+        self.playbook("bootstrap", "-e", "ansible_user=root")
 
-    def ansible_site(self) -> None:
-        """Ansible site.yml as the management account."""
-        self._playbook("site")
+    def pyinfra(self, hosts: Sequence[str], *, dry: bool = False, name: str = "public_pc") -> int:
+        """The pyinfra public-PC deploy on ``hosts``.
 
-    def pyinfra_public_pcs(self) -> None:
-        """The pyinfra public-PC deploy on public_pcs, or on LIMIT (the deploy skips others)."""
+        pyinfra's own ``--json`` result goes to ``pyinfra-<name>.json``. When every host fails,
+        pyinfra stops ("No hosts remaining") without writing JSON; the file then records all of
+        ``hosts`` as failed. Returns pyinfra's exit status (non-zero when a host failed).
+        """
+        if not hosts:
+            print(f"pyinfra {name}: no public PCs in this run")
+            return 0
         self.reports.mkdir(parents=True, exist_ok=True)
-        limit = ["--limit", self.limit or "public_pcs"]
-        self.run("pyinfra public_pc",
-                 [str(BIN / "pyinfra"), "-y", "deploy/inventory.py", "deploy/public_pc.py",
-                  *limit],
-                 LIBRARYOPS_PYINFRA_STATS=str(self.reports / "pyinfra-public_pc.json"))
+        output = self.reports / f"pyinfra-{name}.json"
+        # -y skips pyinfra's change detection, so a dry run goes without it.
+        argv = [str(BIN / "pyinfra"), "--json", "--dry" if dry else "-y", "deploy/inventory.py",
+                "deploy/public_pc.py", "--limit", ",".join(hosts)]
+        status = self.run(f"pyinfra {name}", argv, ok=(0, 1), stdout=output)
+        if not output.read_text(encoding="utf-8").strip():
+            output.write_text(json.dumps({"plan": [], "results": {
+                "operations": [], "failed_hosts": list(hosts)}}), encoding="utf-8")
+        return status
 
-    def verify(self) -> None:
-        """The testinfra suites against the site's hosts."""
+    def public_pcs(self) -> list[str]:
+        """The public PCs this run targets: ``public_pcs``, within LIMIT when given."""
+        site = load_site(self.inventory)
+        selected = set(site.hosts_matching(self.limit))
+        return [h for h in site.groups.get("public_pcs", []) if h in selected]
+
+    def verify(self, hosts: Sequence[str] = (), junit: Path | None = None,
+               workers: int = 1, suites: Sequence[str] = ("tests/testinfra",)) -> int:
+        """The testinfra suites against the site (or only ``hosts``); returns pytest's status."""
         self.reports.mkdir(parents=True, exist_ok=True)
-        argv = [str(BIN / "pytest"), "tests/testinfra", "-p", "no:cacheprovider",
+        argv = [str(BIN / "pytest"), *suites, "-p", "no:cacheprovider", "-q",
                 f"--ansible-inventory={hosts_file(self.inventory)}",
-                f"--junitxml={self.reports / 'testinfra.xml'}", "-o", "junit_family=xunit1"]
-        self.run("testinfra", argv)
+                f"--junitxml={junit or self.reports / 'testinfra.xml'}",
+                "-o", "junit_family=xunit1"]
+        if workers > 1:
+            argv += ["-n", str(workers)]
+        return self.run("testinfra", argv, ok=(0, 1),
+                        LIBRARYOPS_VERIFY_HOSTS=",".join(hosts))
 
-    def azure(self, command: str) -> None:
-        """Azure ``apply`` or ``plan`` of the site's azure.yml (the lab: the ARM stand-in)."""
-        self.run(f"azure {command}", [str(BIN / "python"), f"azure/{command}.py",
-                                      "--site", self.site, "--inventory", str(self.inventory)])
+    def azure(self, command: str) -> int:
+        """Azure ``apply``/``plan``/``drift`` of the site's azure.yml; returns the exit status
+        (plan and drift: 2 = differences). Sites without azure.yml skip it (status 0)."""
+        if not (self.inventory / "azure.yml").is_file():
+            print(f"azure {command}: {self.inventory}/azure.yml absent, nothing to do")
+            return 0
+        return self.run(f"azure {command}",
+                        [str(BIN / "python"), f"azure/{command}.py", "--site", self.site,
+                         "--inventory", str(self.inventory), "--report-dir", str(self.reports)],
+                        ok=(0, CHANGES) if command != "apply" else (0,))
 
     def summary(self, expect_no_changes: bool) -> None:
         """Print the per-host summary; fail on failed checks (or changes, when not expected)."""
@@ -143,52 +227,205 @@ class Pipeline:
             raise PhaseFailed("summary: see the problems above")
 
     def clear_reports(self) -> None:
-        """Start a run with an empty reports/<site>/, so the summary is this run's alone."""
+        """Start a run with an empty reports directory, so its summary is this run's alone."""
         shutil.rmtree(self.reports, ignore_errors=True)
         self.reports.mkdir(parents=True)
 
 
-def _commands(p: Pipeline, expect_no_changes: bool) -> dict[str, list[tuple[str, Callable]]]:
-    converge = [("ansible site", p.ansible_site), ("pyinfra public PCs", p.pyinfra_public_pcs)]
-    return {
-        "validate": [("validate", p.validate)],
-        "bootstrap": [("validate", p.validate), ("ansible bootstrap", p.bootstrap)],
-        "converge": [("validate", p.validate), *converge],
-        "verify": [("testinfra", p.verify)],
-        "lab": [
-            ("validate", p.validate),
-            ("lab up", p.lab_up),
-            ("ansible bootstrap", p.bootstrap),
-            *converge,
-            ("azure apply (ARM stand-in)", lambda: p.azure("apply")),
-            ("azure plan: expect no changes", lambda: p.azure("plan")),
-            ("testinfra", p.verify),
-            ("summary", lambda: p.summary(expect_no_changes)),
-        ],
-    }
+# -- the composite commands ---------------------------------------------------------------------
+
+
+def lab(p: Pipeline, expect_no_changes: bool) -> int:
+    """The main job on the local lab (see the module docstring)."""
+    p.clear_reports()
+    p.phase("validate", p.validate)
+    p.phase("lab up", p.lab_up)
+    p.phase("ansible bootstrap", p.bootstrap)
+    p.phase("ansible site", lambda: p.playbook("site"))
+    p.phase("pyinfra public PCs", lambda: _require(p.pyinfra(p.public_pcs()), "pyinfra"))
+    p.phase("azure apply (ARM stand-in)", lambda: p.azure("apply"))
+    p.phase("azure plan: expect no changes", lambda: _require(p.azure("plan"), "azure plan"))
+    p.phase("testinfra", lambda: p.verify(workers=4))
+    p.phase("summary", lambda: p.summary(expect_no_changes))
+    return 0
+
+
+def _require(status: int, what: str) -> None:
+    if status != 0:
+        raise PhaseFailed(f"{what} exited {status}")
+
+
+def plan(p: Pipeline) -> int:
+    """Read-only preview: Ansible check+diff, pyinfra dry, Azure plan; summary in plan/."""
+    p.clear_reports()
+    p.phase("validate", p.validate)
+    p.phase("ansible site --check --diff", lambda: p.playbook("site", check=True))
+    p.phase("pyinfra public PCs --dry", lambda: p.pyinfra(p.public_pcs(), dry=True))
+    azure_status: list[int] = []
+    p.phase("azure plan", lambda: azure_status.append(p.azure("plan")))
+    rows = report.summarize(p.reports)
+    for host in p.public_pcs():  # pyinfra's dry plan lists only hosts with changes
+        rows.setdefault(host, report.HostRow()).changes.setdefault("pyinfra", 0)
+    azure_items = _azure_items(p.reports / "azure-plan.json")
+    text = plan_summary(p.site, rows, azure_items)
+    (p.reports / "plan-summary.md").write_text(text, encoding="utf-8")
+    (p.reports / "plan.json").write_text(json.dumps({
+        "site": p.site,
+        "hosts": {h: vars(r) for h, r in sorted(rows.items())},
+        "azure": azure_items,
+    }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(text)
+    if any(r.unreachable or r.engine_failures for r in rows.values()):
+        print("plan: incomplete: a host failed or was unreachable (exit 1)", file=sys.stderr)
+        return 1
+    # Conditional operations (restart if a file changed) change nothing on their own.
+    changed = any(sum(r.changes.values()) for r in rows.values())
+    if changed or CHANGES in azure_status:
+        print(f"plan: changes (exit {CHANGES}); details in {p.reports}")
+        return CHANGES
+    print("plan: no changes (exit 0)")
+    return 0
+
+
+def _azure_items(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["items"]
+
+
+def plan_summary(site: str, rows: dict[str, report.HostRow], azure_items: list[dict]) -> str:
+    """The plan as Markdown for Town IT (and a CI job summary): hosts, then Azure resources.
+
+    Args:
+        site: the site name.
+        rows: per-host results of the check/dry runs (:func:`libraryops.report.summarize`).
+        azure_items: the Azure plan's items (``azure-plan.json``), possibly empty.
+    """
+    lines = [f"# Plan for site `{site}`", "", "## Hosts", "", "```",
+             report.format_table(rows, verb="would change") if rows else "(no hosts)", "```"]
+    unreachable = sorted(h for h, r in rows.items() if r.unreachable)
+    if unreachable:
+        lines += ["", f"**Unreachable, not planned:** {', '.join(unreachable)}"]
+    changes = [i for i in azure_items if i.get("action") not in (None, "no-change")]
+    lines += ["", "## Azure", ""]
+    if not azure_items:
+        lines.append("(no azure.yml)")
+    elif not changes:
+        lines.append(f"No changes ({len(azure_items)} resources).")
+    for item in changes:
+        lines.append(f"- **{item['action']}** {item['type']} `{item['resource']}`")
+    return "\n".join(lines) + "\n"
+
+
+def apply(p: Pipeline, batch_size: int, force: bool, now: dt.datetime) -> int:
+    """The ordered rollout (see the module docstring).
+
+    Ansible's site.yml first (its plays run baseline, staff machines, wireless in that order,
+    each group in ``serial`` batches; a failing host does not stop the others). Then the public
+    PCs: those whose branch is open at ``now`` are deferred unless ``force`` (the deploy may
+    restart the display manager); one canary per branch is deployed and verified by its
+    testinfra suite; if a canary fails, no other public PC is touched; otherwise the rest go in
+    batches of ``batch_size``. Azure last. Returns 0, or 1 if any host failed or was unreachable,
+    or a canary failed.
+    """
+    p.clear_reports()
+    p.phase("validate", p.validate)
+    p.phase("ansible site (baseline, staff, wireless)",
+            lambda: p.playbook("site", tolerate_failed_hosts=True))
+    site = load_site(p.inventory)
+    targets = p.public_pcs()
+    notes: list[str] = []
+    allowed = targets if force else [h for h in targets if guard.check(site, h, now, False).allowed]
+    deferred = [h for h in targets if h not in allowed]
+    if deferred:
+        notes.append(f"deferred, branch open now (FORCE=1 overrides): {', '.join(deferred)}")
+    canaries = [next(h for h in members if h in allowed)
+                for _, members in sorted(site.branches.items()) if set(members) & set(allowed)]
+    rest = [h for h in allowed if h not in canaries]
+    if canaries:
+        deployed: list[int] = []
+        p.phase(f"public PCs: canary {', '.join(canaries)}",
+                lambda: deployed.append(p.pyinfra(canaries, name="canary")))
+        verified: list[int] = []
+        p.phase("public PCs: verify the canary",
+                lambda: verified.append(p.verify(canaries, p.reports / "canary.xml",
+                                                 suites=["tests/testinfra/test_public_pc.py"])))
+        canary_rows = report.summarize(p.reports, pyinfra=["canary"], junit="canary.xml")
+        if deployed[0] != 0 or verified[0] != 0 or report.problems(canary_rows):
+            notes.append(f"canary failed: public PCs not attempted: {', '.join(rest) or '-'}")
+            rest = []
+    for number, start in enumerate(range(0, len(rest), batch_size), 1):
+        batch = rest[start:start + batch_size]
+        p.phase(f"public PCs: batch {number} ({len(batch)} hosts)",
+                lambda batch=batch, number=number: p.pyinfra(batch, name=f"batch-{number}"))
+    p.phase("azure apply", lambda: p.azure("apply"))
+    rows = report.summarize(p.reports, junit=None)
+    print(report.format_table(rows))
+    found = report.problems(rows) + [n for n in notes if n.startswith("canary failed")]
+    for line in notes + found:
+        print(f"apply: {line}", file=sys.stderr)
+    return 1 if found else 0
+
+
+def verify(p: Pipeline, workers: int) -> int:
+    """The testinfra suites in parallel; JUnit and HTML in reports/verify-<site>-<time>.*."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    junit = paths.REPORTS / f"verify-{p.site}-{stamp}.xml"
+    html = junit.with_suffix(".html")
+    status: list[int] = []
+    p.phase("testinfra", lambda: status.append(p.verify(junit=junit, workers=workers)))
+    site = load_site(p.inventory)
+    html.write_text(redact.redact(report.verify_html(p.site, site, junit), p.secrets),
+                    encoding="utf-8")
+    print(f"verify: {junit.relative_to(paths.REPO)} and {html.relative_to(paths.REPO)}")
+    return 0 if status[0] == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry (see the module docstring). Returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m libraryops.pipeline")
-    parser.add_argument("command", choices=["validate", "bootstrap", "converge", "verify", "lab"])
+    parser.add_argument("command", choices=["validate", "bootstrap", "converge", "lab", "plan",
+                                            "apply", "verify"])
     parser.add_argument("--site", default="lab")
     parser.add_argument("--inventory", type=Path, help="site directory (default inventories/SITE)")
     parser.add_argument("--limit", default=None, help="a host or group name")
     parser.add_argument("--expect-no-changes", action="store_true",
                         help="lab: fail the summary if any engine changed anything")
+    parser.add_argument("--force", action="store_true",
+                        help="apply: public PCs even while their branch is open")
+    parser.add_argument("--batch", type=int, default=10, help="apply: public PCs per batch")
+    parser.add_argument("--workers", type=int, default=4, help="verify: parallel workers")
+    parser.add_argument("--now", default=None,
+                        help="apply: the instant the open-hours guard judges (ISO 8601 with "
+                             "offset; default now)")
     args = parser.parse_args(argv)
     try:
         if args.command != "validate":
             paths.refuse_documentation_site(args.site, args.inventory)
         if args.command == "lab" and args.site != "lab":
             raise paths.SiteError(f"SITE={args.site}: `make lab` runs only the local lab site")
-        pipeline = Pipeline(args.site, args.inventory, args.limit or None)
-        if args.command == "lab":
-            pipeline.clear_reports()
-        for name, action in _commands(pipeline, args.expect_no_changes)[args.command]:
-            pipeline.phase(name, action)
-    except (PhaseFailed, paths.SiteError) as exc:
+        p = Pipeline(args.site, args.inventory, args.limit or None,
+                     reports=paths.REPORTS / args.site / "plan" if args.command == "plan"
+                     else None)
+        if args.command == "validate":
+            p.phase("validate", p.validate)
+        elif args.command == "bootstrap":
+            p.phase("validate", p.validate)
+            p.phase("ansible bootstrap", p.bootstrap)
+        elif args.command == "converge":
+            p.phase("validate", p.validate)
+            p.phase("ansible site", lambda: p.playbook("site"))
+            p.phase("pyinfra public PCs", lambda: _require(p.pyinfra(p.public_pcs()), "pyinfra"))
+        elif args.command == "lab":
+            return lab(p, args.expect_no_changes)
+        elif args.command == "plan":
+            return plan(p)
+        elif args.command == "apply":
+            now = aware_instant(args.now) if args.now else dt.datetime.now(dt.UTC)
+            return apply(p, args.batch, args.force, now)
+        elif args.command == "verify":
+            return verify(p, args.workers)
+    except (PhaseFailed, paths.SiteError, InventoryError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

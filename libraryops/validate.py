@@ -44,7 +44,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from libraryops import paths
+from libraryops import paths, validate_baseline, validate_wireless
 from libraryops.cloud import spec as azure_spec
 from libraryops.inventory import (
     BRANCH_GROUP,
@@ -579,6 +579,8 @@ class PublicPcModel(BaseModel):
         None, description="a list of Debian package names")
     public_pc__xserver_command: str | None = Field(None, strict=True, description="text")
     public_pc__lab_no_vt: bool | None = Field(None, strict=True, description="true or false")
+    public_pc__power_actions: Literal["act", "log"] | None = Field(
+        None, description="act (power off and set the RTC wake alarm) or log (only log them)")
 
     @field_validator("public_pc__idle_warning_seconds")
     @classmethod
@@ -678,6 +680,8 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_branches,
     check_public_pcs,
     check_hours,
+    *validate_baseline.CHECKS,
+    *validate_wireless.CHECKS,
 ]
 
 

@@ -6,8 +6,9 @@ Usage::
         [--auth env|cli|mi|default|lab] [--standin-dir DIR] [--report-dir DIR]
 
 The spec ``inventories/<site>/azure.yml`` is validated before any request. ``--auth`` defaults
-to ``lab`` when the spec's endpoint is ``standin`` and to ``cli`` otherwise. ``ALLOW_DELETE=1``
-in the environment allows deletes (apply) and shows them as ``delete`` (plan).
+to ``$AZURE_AUTH``, else ``lab`` when the spec's endpoint is ``standin``, else ``cli``.
+``ALLOW_DELETE=1`` in the environment allows deletes (apply) and shows them as ``delete``
+(plan).
 
 Exit status: plan 0 no changes / 2 changes; drift 0 in sync / 2 drift; apply 0 done;
 1 for any error (invalid spec, auth refused, Azure error). ``plan`` also writes
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         paths.refuse_documentation_site(args.site, args.inventory)
         desired = spec.load(site_dir)
         endpoint = resolve_endpoint(desired.endpoint, args.standin_dir)
-        auth = args.auth or ("lab" if desired.endpoint == spec.STANDIN else "cli")
+        auth = (args.auth or os.environ.get("AZURE_AUTH")
+                or ("lab" if desired.endpoint == spec.STANDIN else "cli"))
         clients = make_clients(auth, desired.subscription_id, endpoint)
         print(f"Azure {args.command} — site {site}, subscription {desired.subscription_id}, "
               f"{endpoint.url} (--auth {auth})", file=out, flush=True)

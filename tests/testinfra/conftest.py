@@ -6,6 +6,7 @@ with ``testinfra_hosts = ["ansible://<group>"]``; the inventory comes from
 ``--ansible-inventory`` (see the Makefile's ``verify`` target).
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,22 @@ from libraryops.report import HOST_PROPERTY
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
+def pytest_collection_modifyitems(config, items):
+    """``LIBRARYOPS_VERIFY_HOSTS=a,b`` (set by `make apply` for its canaries): check only those
+    hosts; the other hosts' checks are deselected, not skipped."""
+    only = {h for h in os.environ.get("LIBRARYOPS_VERIFY_HOSTS", "").split(",") if h}
+    if not only:
+        return
+    keep, drop = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        host = spec.params.get("_testinfra_host") if spec else None
+        (keep if host is None or host.backend.get_hostname() in only else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _record_host(request, record_property):
     """Record which host a test checked, for the per-host summary (libraryops.report)."""
@@ -23,10 +40,28 @@ def _record_host(request, record_property):
         record_property(HOST_PROPERTY, request.getfixturevalue("host").backend.get_hostname())
 
 
+def pytest_configure(config):
+    """Open the site's vault files as the engines do: ``ANSIBLE_VAULT_PASSWORD_FILE`` when set,
+    else the site's own ``vault-password.txt`` (lab and example only; libraryops.paths). Without
+    it ``ansible-inventory`` cannot read a vault-encrypted group_vars file at all."""
+    from libraryops.paths import vault_password_file
+
+    inventory = config.getoption("ansible_inventory", default=None)
+    if inventory and "ANSIBLE_VAULT_PASSWORD_FILE" not in os.environ:
+        password = vault_password_file(Path(inventory).resolve().parent)
+        if password:
+            os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
+
+
 @pytest.fixture
 def inventory_vars(host):
-    """The host's merged inventory variables, as Ansible sees them."""
-    return host.ansible.get_variables()
+    """The host's merged inventory variables, as Ansible sees them, with every secret (the
+    wireless secrets, any ``*_password``/``*_passphrase``/``*_secret``/``*_psk``) replaced by
+    ``"<secret>"`` so that no test output can ever show one. Tests compare presence, not values."""
+    from libraryops.validate_wireless import SECRET_NAME, SECRETS_VAR
+
+    return {k: "<secret>" if k == SECRETS_VAR or SECRET_NAME.search(k) else v
+            for k, v in host.ansible.get_variables().items()}
 
 
 @pytest.fixture
@@ -42,3 +77,48 @@ def role_vars(inventory_vars):
         return {**defaults, **{k: v for k, v in inventory_vars.items() if k in defaults}}
 
     return _vars
+
+
+@pytest.fixture
+def other_host(host):
+    """Another host of the same inventory (for checks that need a second machine's view)."""
+    import testinfra
+
+    inventory = host.backend.ansible_inventory
+    name = host.backend.get_hostname()
+    others = [h for h in host.backend.get_hosts("all", ansible_inventory=inventory) if h != name]
+    if not others:
+        pytest.skip("needs a second host in the inventory")
+    return testinfra.get_host(f"ansible://{sorted(others)[0]}", ansible_inventory=inventory)
+
+
+@pytest.fixture
+def controller_ssh(inventory_vars):
+    """Run ssh from the controller to the host with the inventory's own SSH options, never
+    through an existing master connection (each call authenticates afresh)."""
+    import shlex
+    import subprocess
+
+    def _ssh(user, *options, command="true"):
+        argv = ["ssh", *shlex.split(inventory_vars.get("ansible_ssh_common_args", "")),
+                "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes",
+                "-o", "ConnectTimeout=5", "-o", "LogLevel=INFO", *options,
+                "-p", str(inventory_vars.get("ansible_port", 22)),
+                f"{user}@{inventory_vars['ansible_host']}", command]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+
+    return _ssh
+
+
+def can_connect(host, address, port, timeout=3):
+    """Whether ``host`` opens a TCP connection to address:port (its own Python, no extra tools)."""
+    probe = ("import socket,sys\n"
+             f"try: socket.create_connection(({str(address)!r}, {int(port)}), {timeout})\n"
+             "except OSError: sys.exit(1)")
+    return host.run(f"python3 -c {_quote(probe)}").rc == 0
+
+
+def _quote(text):
+    import shlex
+
+    return shlex.quote(text)

@@ -278,6 +278,10 @@ def _patron_not_a_user_name(site):
     edit(site, PUBLIC_PC, "public_pc__patron_user: patron", "public_pc__patron_user: Patron PC")
 
 
+def _unknown_power_actions(site):
+    edit(site, PUBLIC_PC, "public_pc__power_actions: act", "public_pc__power_actions: off")
+
+
 BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]]] = {
     "host in two function groups": (_in_two_function_groups, [
         (HOSTS, "hosts.main-pub-01", "in 2 function groups: public_pcs, staff_machines "
@@ -368,6 +372,9 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
         (PUBLIC_PC, "public_pc__patron_user", "root is not allowed here")]),
     "patron user not a user name": (_patron_not_a_user_name, [
         (PUBLIC_PC, "public_pc__patron_user", "not a Linux user name")]),
+    "unknown power actions mode": (_unknown_power_actions, [
+        (PUBLIC_PC, "public_pc__power_actions", "(allowed: act (power off and set the RTC wake "
+                                                "alarm) or log (only log them))")]),
 }
 
 
