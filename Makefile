@@ -11,7 +11,8 @@ INVENTORY ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
-APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light
+APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils dbus-daemon \
+                chromium
 # The open-hours guard (libraryops.guard) in front of every disruptive target: exit 1 while a
 # branch of LIMIT is open, unless FORCE=1; NOW=<ISO instant with offset> fixes its clock (tests).
 GUARD = $(PY) -m libraryops.guard --site-dir inventories/$(SITE) --limit '$(LIMIT)' \
@@ -21,8 +22,9 @@ ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-$(wildcard $
 AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
-.PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge verify lab \
-        azure-plan azure-apply azure-drift hours reboot poweroff logout lint unit integration test clean
+.PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
+        verify lab azure-plan azure-apply azure-drift hours reboot poweroff logout lint unit integration \
+        molecule test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,10 +47,10 @@ validate: deps ## Check the whole site (SITE=...) before anything is contacted
 lab-keys: deps ## Generate the lab's SSH key pair (never committed) if it is missing
 	@$(PY) -m libraryops.lab keys --site-dir inventories/lab
 
-lab-up: lab-keys ## Start the lab hosts, bridge, package cache and catalog page (idempotent)
+lab-up: lab-keys ## Start the lab hosts, bridge, package cache, catalog page and printer (idempotent)
 	@$(PY) -m libraryops.lab up --site-dir inventories/lab
 
-lab-down: deps ## Remove every lab host, mount, cgroup, bridge and nft table the lab made
+lab-down: deps ## Remove every lab host, mount, cgroup, bridge, nft table and printer the lab made
 	@$(PY) -m libraryops.lab down --site-dir inventories/lab
 
 lab-status: deps ## One line per lab host: address, running, systemd state
@@ -60,7 +62,14 @@ bootstrap: validate ## First contact: create the management accounts as root (LI
 converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]
 	@$(PIPELINE) converge
 
-verify: deps ## Run the testinfra suites against SITE
+plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGES_OK=1: changes exit 0
+	@$(PIPELINE) plan; rc=$$?; \
+	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
+
+apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
+	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH)) $(if $(NOW),--now '$(NOW)')
+
+verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
 
 lab: lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
@@ -91,10 +100,12 @@ logout: validate ## End patron sessions on LIMIT='s public PCs; refused in openi
 	@$(ADHOC) '$(LIMIT):&public_pcs' -m ansible.builtin.shell \
 	  -a 'loginctl show-user {{ public_pc__patron_user | quote }} >/dev/null 2>&1 || exit 0; loginctl terminate-user {{ public_pc__patron_user | quote }}'
 
-lint: deps ## ruff, yamllint and ansible-lint (offline)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/yamllint -s .
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q
+# The hooks of .pre-commit-config.yaml (all local, offline) on every file git tracks or would
+# add, so a new file with a plaintext secret fails before it is ever staged.
+lint: deps ## pre-commit hooks: ruff, yamllint, ansible-lint, workflow schema, secret scans
+	@git ls-files -z --cached --others --exclude-standard | \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH PRE_COMMIT_HOME=$(CURDIR)/$(VENV)/pre-commit \
+	  xargs -0 $(VENV)/bin/pre-commit run --files
 
 unit: deps ## Unit tests: no hosts, seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:cacheprovider
@@ -102,7 +113,16 @@ unit: deps ## Unit tests: no hosts, seconds
 integration: lab-keys ## The lab end to end: two converges (zero changes), privacy, idle logout
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
 
-test: lint unit integration ## Everything CI runs: lint, unit tests, lab integration
+# The light roles' scenarios (roles/<role>/molecule/default), each on throwaway lab hosts of its
+# own; the heavy staff_workstation is verified by the lab integration instead.
+MOLECULE_ROLES := accounts sshd firewall updates timesync common
+molecule: lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, else every light role
+	@for role in $(or $(ROLE),$(MOLECULE_ROLES)); do \
+	  echo "==> molecule $$role"; \
+	  (cd roles/$$role && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CURDIR)/$(VENV)/bin/molecule test) || exit 1; \
+	done
+
+test: lint unit integration molecule ## Everything CI runs: lint, unit tests, lab integration, molecule
 
 clean: ## Remove reports (the lab itself: make lab-down)
 	rm -rf reports
