@@ -1,6 +1,6 @@
 """`make lab-down` leaves nothing behind: no host, mount, bridge, nft table or cgroup.
 
-Runs last in the integration suite (file name), after every test that needs the lab.
+Runs last in the integration suite (see conftest.py), after every test that needs the lab.
 """
 
 import subprocess
