@@ -171,8 +171,9 @@ class Pipeline:
         """The pyinfra public-PC deploy on ``hosts``.
 
         pyinfra's own ``--json`` result goes to ``pyinfra-<name>.json``. When every host fails,
-        pyinfra stops ("No hosts remaining") without writing JSON; the file then records all of
-        ``hosts`` as failed. Returns pyinfra's exit status (non-zero when a host failed).
+        pyinfra stops ("No hosts remaining") without writing JSON; and a host it never ran on
+        (unreachable, or not matched) appears in no operation. Either way the file then records
+        those hosts as failed, and the status is 1. Returns pyinfra's exit status otherwise.
         """
         if not hosts:
             print(f"pyinfra {name}: no public PCs in this run")
@@ -181,11 +182,22 @@ class Pipeline:
         output = self.reports / f"pyinfra-{name}.json"
         # -y skips pyinfra's change detection, so a dry run goes without it.
         argv = [str(BIN / "pyinfra"), "--json", "--dry" if dry else "-y", "deploy/inventory.py",
-                "deploy/public_pc.py", "--limit", ",".join(hosts)]
+                "deploy/public_pc.py", *(arg for host in hosts for arg in ("--limit", host))]
         status = self.run(f"pyinfra {name}", argv, ok=(0, 1), stdout=output)
-        if not output.read_text(encoding="utf-8").strip():
-            output.write_text(json.dumps({"plan": [], "results": {
-                "operations": [], "failed_hosts": list(hosts)}}), encoding="utf-8")
+        text = output.read_text(encoding="utf-8").strip()
+        data = json.loads(text) if text else {"plan": [], "results": {"operations": []}}
+        results = data.get("results")
+        if dry and text:
+            return status
+        ran = {h for op in (results or {}).get("operations", [])
+               for h in op["success"] + op["no_change"] + op["error"]}
+        missing = [h for h in hosts if h not in ran]
+        if missing:
+            results = data["results"] = results or {"operations": []}
+            results["failed_hosts"] = sorted(set(results.get("failed_hosts", [])) | set(missing))
+            output.write_text(json.dumps(data), encoding="utf-8")
+            print(f"pyinfra {name}: no result for {', '.join(missing)}", file=sys.stderr)
+            return 1
         return status
 
     def public_pcs(self) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import difflib
 import ipaddress
 import re
 import sys
@@ -627,6 +628,17 @@ def check_membership(site: Site) -> Iterator[Problem]:
         if group.startswith(BRANCH_PREFIX) and group not in branches:
             yield Problem(where, f"groups.{group}", "not a branch group name",
                           f"{BRANCH_PREFIX}<slug>, slug of lowercase letters, digits, _")
+    if not site.inventory.hosts:
+        yield Problem(where, "all", "the site has no hosts",
+                      "at least one host under a function group and a branch group")
+    addresses: dict[tuple[str, str], str] = {}
+    for host, hostvars in sorted(site.inventory.hosts.items()):
+        address = (str(hostvars.get("ansible_host", "")), str(hostvars.get("ansible_port", 22)))
+        if address[0] and address in addresses:
+            yield Problem(where, f"hosts.{host}.ansible_host",
+                          f"the same address and port as {addresses[address]}",
+                          "one address (and SSH port) per host")
+        addresses.setdefault(address, host)
     for host in site.inventory.hosts:
         member_of = set(site.inventory.groups_of(host))
         for kind, allowed in (("function", FUNCTION_GROUPS), ("branch", branches)):
@@ -657,6 +669,54 @@ def check_branches(site: Site) -> Iterator[Problem]:
             yield from site.model_problems(BranchModel, members, expected)
 
 
+#: Where the variables the project reads are named: roles, deploys, the shared Python, plugins.
+_READERS = ("roles", "deploy", "libraryops", "plugins", "playbooks")
+_READER_SUFFIXES = (".py", ".yml", ".yaml", ".j2")
+_OWNED_NAME = re.compile(r"\b[a-z][a-z0-9_]*?__[a-z0-9_]+\b")
+
+
+@cache
+def read_variable_names() -> frozenset[str]:
+    """Every ``<owner>__<name>`` the project's roles, deploys and checks mention (DebOps-style
+    names, DESIGN.md "Names"): the variables something reads."""
+    names: set[str] = set()
+    for top in _READERS:
+        for file in (paths.REPO / top).rglob("*"):
+            if file.suffix in _READER_SUFFIXES and "molecule" not in file.parts:
+                names.update(_OWNED_NAME.findall(file.read_text(encoding="utf-8", errors="ignore")))
+    return frozenset(names)
+
+
+def check_variable_names(site: Site) -> Iterator[Problem]:
+    """Catch typos that would silently fall back to a default: an ``<owner>__<name>`` variable
+    whose owner is known but that nothing reads; a group_vars/ or host_vars/ entry for a group
+    or host the inventory does not have."""
+    if not site.inventory.hosts:
+        return  # check_membership reports the empty site; every group would be "unknown"
+    known = read_variable_names()
+    owners = {name.split("__", 1)[0] for name in known}
+    for scope, definitions in site.files.scopes.items():
+        kind, _, name = scope.partition(":")
+        named_in_hosts_file = any(f == site.files.hosts_file for f, _ in definitions)
+        if (kind == "group" and name != "all" and name not in site.inventory.groups
+                and not named_in_hosts_file):
+            yield Problem(display_path(definitions[0][0]), f"group_vars.{name}",
+                          "no such group in hosts.yml: these variables reach no host",
+                          ", ".join(sorted(site.inventory.groups)))
+        if kind == "host" and name not in site.inventory.hosts and not named_in_hosts_file:
+            yield Problem(display_path(definitions[0][0]), f"host_vars.{name}",
+                          "no such host in hosts.yml: these variables reach no host",
+                          "a host of hosts.yml")
+        for file, variables in definitions:
+            for variable in sorted(variables):
+                owner = variable.split("__", 1)[0]
+                if "__" in variable and owner in owners and variable not in known:
+                    near = difflib.get_close_matches(variable, known, n=3, cutoff=0.75)
+                    yield Problem(display_path(file), variable,
+                                  "no role, deploy or check reads this variable (a typo?)",
+                                  ", ".join(near) or f"the {owner}__* variables in the docs")
+
+
 def check_public_pcs(site: Site) -> Iterator[Problem]:
     """Public PC data on the hosts of ``public_pcs`` (:class:`PublicPcModel`)."""
     expected = site.files.path / "group_vars" / "public_pcs" / "public_pc.yml"
@@ -679,6 +739,7 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_accounts,
     check_branches,
     check_public_pcs,
+    check_variable_names,
     check_hours,
     *validate_baseline.CHECKS,
     *validate_wireless.CHECKS,
