@@ -181,8 +181,9 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def _time_zone(value: str) -> str:
-    """An IANA time zone name (worded as libraryops.validate's BranchModel, so one problem)."""
+def iana_time_zone(value: str) -> str:
+    """Check an IANA time zone name (a pydantic ``AfterValidator``; validate's BranchModel uses
+    it too). Raises PydanticCustomError "not an IANA time zone"."""
     if value not in _time_zones():
         raise _fail("time_zone", "not an IANA time zone")
     return value
@@ -254,7 +255,7 @@ class BranchHours(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    branch__timezone: Annotated[str, Field(strict=True), AfterValidator(_time_zone)] = Field(
+    branch__timezone: Annotated[str, Field(strict=True), AfterValidator(iana_time_zone)] = Field(
         description="an IANA time zone name, e.g. America/New_York")
     branch__wake_lead_minutes: int = _minutes(5, 240, "PCs wake this long before opening")
     branch__shutdown_warning_minutes: int = _minutes(1, 60, "warning before the shutdown")

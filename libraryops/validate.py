@@ -25,7 +25,6 @@ import difflib
 import ipaddress
 import re
 import sys
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -47,6 +46,7 @@ from pydantic_core import PydanticCustomError
 
 from libraryops import paths, validate_baseline, validate_wireless
 from libraryops.cloud import spec as azure_spec
+from libraryops.hours import iana_time_zone as _time_zone
 from libraryops.inventory import (
     BRANCH_GROUP,
     BRANCH_PREFIX,
@@ -446,17 +446,6 @@ def _address(value: str) -> str:
     return value
 
 
-@cache
-def _time_zones() -> frozenset[str]:
-    """The IANA time zone names this Python knows."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _time_zone(value: str) -> str:
-    """An IANA time zone name."""
-    if value not in _time_zones():
-        raise _fail("time_zone", "not an IANA time zone")
-    return value
 
 
 def _url_with_scheme(value: str, schemes: tuple[str, ...], what: str) -> str:

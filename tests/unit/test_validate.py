@@ -23,21 +23,6 @@ LAB = paths.INVENTORIES / "lab"
 LAB_KEY_FILE = "/var/lib/libraryops-lab/ssh/id_ed25519.pub"
 
 
-@pytest.fixture(autouse=True)
-def _site_vault_password(monkeypatch):
-    """Each site's own vault-password.txt, whatever the developer's environment says."""
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
-
-
-@pytest.fixture(scope="session")
-def key_pair(tmp_path_factory) -> Path:
-    """A fresh ed25519 key pair made by ssh-keygen; returns the private key's path."""
-    private = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "unit-test",
-                    "-f", str(private)], check=True)
-    return private
-
-
 def copy_site(source: Path, tmp_path: Path) -> Path:
     site = tmp_path / source.name
     shutil.copytree(source, site)
@@ -74,19 +59,6 @@ def assert_problems(site: Path, capsys, expected: list[tuple[str, str, str]]) ->
         assert line.startswith(f"{site / file}: {key}: "), line
         assert text in line, line
     return problems
-
-
-@pytest.fixture
-def example(tmp_path) -> Path:
-    return copy_site(EXAMPLE, tmp_path)
-
-
-@pytest.fixture
-def lab(tmp_path, key_pair) -> Path:
-    """The lab site, its management key pointed at a key made for the test."""
-    site = copy_site(LAB, tmp_path)
-    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key_pair}.pub")
-    return site
 
 
 # --- clean sites ----------------------------------------------------------------------------

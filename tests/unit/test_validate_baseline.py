@@ -5,7 +5,7 @@ lists every problem line expected, in order.
 """
 
 import pytest
-from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, assert_problems, copy_site, edit, write
+from test_validate import assert_problems, edit, write
 
 from libraryops import firewall
 
@@ -16,25 +16,6 @@ SSHD = "group_vars/all/sshd.yml"
 STAFF = "group_vars/staff_machines/staff_workstation.yml"
 
 
-@pytest.fixture(autouse=True)
-def _site_vault_password(monkeypatch):
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
-
-
-@pytest.fixture
-def example(tmp_path):
-    return copy_site(EXAMPLE, tmp_path)
-
-
-@pytest.fixture
-def lab(tmp_path, tmp_path_factory):
-    import subprocess
-
-    key = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    site = copy_site(LAB, tmp_path)
-    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key}.pub")
-    return site
 
 
 BAD = {

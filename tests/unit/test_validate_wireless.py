@@ -8,7 +8,7 @@ test password. Each case lists every problem line expected, in order.
 
 import pytest
 import yaml
-from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, assert_problems, copy_site, edit, run, write
+from test_validate import EXAMPLE, assert_problems, edit, run, write
 
 from libraryops import firewall, wireless
 from libraryops.inventory import load_site, vault_lib
@@ -19,25 +19,6 @@ AP = "group_vars/wireless_aps/wireless_ap.yml"
 STAFF_ENTRY = "  - name: staff\n"
 
 
-@pytest.fixture(autouse=True)
-def _site_vault_password(monkeypatch):
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
-
-
-@pytest.fixture
-def example(tmp_path):
-    return copy_site(EXAMPLE, tmp_path)
-
-
-@pytest.fixture
-def lab(tmp_path, tmp_path_factory):
-    import subprocess
-
-    key = tmp_path_factory.mktemp("keys") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    site = copy_site(LAB, tmp_path)
-    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key}.pub")
-    return site
 
 
 def read_secrets(site):

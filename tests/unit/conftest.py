@@ -1,0 +1,36 @@
+"""Fixtures shared by the validation tests: copies of the shipped sites in tmp_path."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, copy_site, edit
+
+
+@pytest.fixture(autouse=True)
+def _site_vault_password(monkeypatch):
+    """Each site's own vault-password.txt, whatever the developer's environment says."""
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def key_pair(tmp_path_factory) -> Path:
+    """A fresh ed25519 key pair made by ssh-keygen; returns the private key's path."""
+    private = tmp_path_factory.mktemp("keys") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "unit-test",
+                    "-f", str(private)], check=True)
+    return private
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A copy of the example site."""
+    return copy_site(EXAMPLE, tmp_path)
+
+
+@pytest.fixture
+def lab(tmp_path, key_pair) -> Path:
+    """The lab site, its management key pointed at a key made for the test."""
+    site = copy_site(LAB, tmp_path)
+    edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key_pair}.pub")
+    return site
