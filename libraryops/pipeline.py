@@ -257,7 +257,7 @@ def lab(p: Pipeline, expect_no_changes: bool) -> int:
     p.phase("pyinfra public PCs", lambda: _require(p.pyinfra(p.public_pcs()), "pyinfra"))
     p.phase("azure apply (ARM stand-in)", lambda: p.azure("apply"))
     p.phase("azure plan: expect no changes", lambda: _require(p.azure("plan"), "azure plan"))
-    p.phase("testinfra", lambda: p.verify(workers=4))
+    p.phase("testinfra", lambda: p.verify())
     p.phase("summary", lambda: p.summary(expect_no_changes))
     return 0
 
