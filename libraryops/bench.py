@@ -84,6 +84,7 @@ from libraryops.cloud import standin
 from libraryops.lab.config import LabConfig, load_config
 from libraryops.lab.hosts import host_paths, supervisor_pid
 from libraryops.lab.system import LabError, exclusive
+from libraryops.pipeline import testinfra_argv
 
 BIN = Path(sys.executable).parent
 LAB_SITE = paths.INVENTORIES / "lab"
@@ -790,11 +791,7 @@ class Bench:
         phase = phase or ("verify-xdist" if workers > 1 else "verify-serial")
         self.close_masters(addresses)
         out = self.run_dir(f"{phase}-{site.name}-r{rep}")
-        argv = [str(BIN / "pytest"), *SUITES, "-p", "no:cacheprovider", "-q",
-                f"--ansible-inventory={site / 'hosts.yml'}",
-                f"--junitxml={out / 'testinfra.xml'}", "-o", "junit_family=xunit1"]
-        if workers > 1:
-            argv += ["-n", str(workers)]
+        argv = testinfra_argv(SUITES, site / "hosts.yml", out / "testinfra.xml", workers)
         load = os.getloadavg()[0]
         seconds, status, peak = self.execute(argv, self.env(site), out)
         junit = out / "testinfra.xml"

@@ -45,6 +45,20 @@ CHANGES = 2
 ANSIBLE_RECAP_CODES = (0, 2, 4)
 
 
+def testinfra_argv(suites: Sequence[str], hosts_yml: Path, junit: Path,
+                   workers: int) -> list[str]:
+    """The pytest command line of a testinfra run: ``suites`` (paths) against the hosts of
+    ``hosts_yml`` (an Ansible inventory file), a JUnit report at ``junit``, with ``workers``
+    pytest-xdist processes when more than 1. ``--dist loadgroup`` keeps the tests that share
+    a host-wide resource (marked ``xdist_group``, e.g. the power journal) on one worker."""
+    argv = [str(BIN / "pytest"), *suites, "-p", "no:cacheprovider", "-q",
+            f"--ansible-inventory={hosts_yml}", f"--junitxml={junit}",
+            "-o", "junit_family=xunit1"]
+    if workers > 1:
+        argv += ["-n", str(workers), "--dist", "loadgroup"]
+    return argv
+
+
 class PhaseFailed(RuntimeError):
     """A phase's command exited with an unexpected status; the message names the phase."""
 
@@ -210,12 +224,8 @@ class Pipeline:
                workers: int = 1, suites: Sequence[str] = ("tests/testinfra",)) -> int:
         """The testinfra suites against the site (or only ``hosts``); returns pytest's status."""
         self.reports.mkdir(parents=True, exist_ok=True)
-        argv = [str(BIN / "pytest"), *suites, "-p", "no:cacheprovider", "-q",
-                f"--ansible-inventory={hosts_file(self.inventory)}",
-                f"--junitxml={junit or self.reports / 'testinfra.xml'}",
-                "-o", "junit_family=xunit1"]
-        if workers > 1:
-            argv += ["-n", str(workers)]
+        argv = testinfra_argv(suites, hosts_file(self.inventory),
+                              junit or self.reports / "testinfra.xml", workers)
         return self.run("testinfra", argv, ok=(0, 1),
                         LIBRARYOPS_VERIFY_HOSTS=",".join(hosts))
 

@@ -6,15 +6,23 @@ with ``testinfra_hosts = ["ansible://<group>"]``; the inventory comes from
 ``--ansible-inventory`` (see the Makefile's ``verify`` target).
 """
 
+import datetime as dt
 import os
+import re
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 
+from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
+#: Expansions per calendar expression: more than a daily expression fires in two weeks.
+ITERATIONS = 32
+_ELAPSE = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+): \w{3} "
+                     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -122,3 +130,48 @@ def _quote(text):
     import shlex
 
     return shlex.quote(text)
+
+
+@pytest.fixture
+def hours(inventory_vars):
+    """The host's branch hours (:class:`libraryops.hours.BranchHours`) from the inventory."""
+    return BranchHours.from_vars(inventory_vars)
+
+
+@pytest.fixture
+def window(hours):
+    """(closed day, start, end): two weeks starting three days before the branch's first day
+    closed all day at or after today (local midnight), or around the last one when all are
+    past. Skips when the branch lists no closed day."""
+    today = dt.datetime.now(hours.zone).date()
+    closed = sorted(c.date for c in hours.branch__closures if not c.hours)
+    if not closed:
+        pytest.skip("the branch lists no closed day")
+    day = next((d for d in closed if d >= today), closed[-1])
+    start = dt.datetime.combine(day - dt.timedelta(days=3), dt.time(), tzinfo=hours.zone)
+    return day, start, start + dt.timedelta(days=14)
+
+
+@pytest.fixture
+def systemd_instants(host):
+    """``f(expressions, start, end)`` -> {normalized expression: [aware UTC instants]}: when the
+    host's own ``systemd-analyze calendar --base-time=... --iterations=...`` (``man
+    systemd-analyze``) says each ``OnCalendar=`` expression elapses, from ``start``; asserts
+    that the iterations reach ``end`` (or the expression runs out of instants)."""
+
+    def _instants(expressions, start, end):
+        words = " ".join(shlex.quote(e) for e in expressions)
+        out = host.check_output(
+            f"TZ=UTC LC_ALL=C systemd-analyze calendar --base-time=@{int(start.timestamp()) - 1}"
+            f" --iterations={ITERATIONS} {words}")
+        found, current = {}, []
+        for line in out.splitlines():
+            if line.startswith("Normalized form: "):
+                current = found.setdefault(line.removeprefix("Normalized form: "), [])
+            elif match := _ELAPSE.match(line):
+                current.append(dt.datetime.fromisoformat(match[1]).replace(tzinfo=dt.UTC))
+        for expression, instants in found.items():
+            assert len(instants) < ITERATIONS or instants[-1] >= end, expression
+        return found
+
+    return _instants

@@ -21,21 +21,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from libraryops.hours import BranchHours
-
 testinfra_hosts = ["ansible://public_pcs"]
 
 UTC = dt.UTC
+#: The tests that read libraryops-power's journal lines after a cursor: on one xdist worker
+#: (``--dist loadgroup``), else one host's wake step is counted in another's shutdown lines.
+JOURNAL = pytest.mark.xdist_group("libraryops-power-journal")
 SCRIPT = "/usr/local/sbin/libraryops-power"
 CLOSURES = "/etc/libraryops/closures"
 #: Unit-name stem -> event, most specific first (libraryops-shutdown-warning before -shutdown).
 STEMS = (("libraryops-shutdown-warning", "warn"), ("libraryops-shutdown", "shutdown"),
          ("libraryops-wake", "wake"))
 EVENTS = {event for _, event in STEMS}
-#: Expansions per expression: more than a daily expression fires in the 14-day window.
-ITERATIONS = 32
-_ELAPSE = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+): \w{3} "
-                     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$")
 _CONDITION = re.compile(r"TZ=(\S+) date( -d (?:tomorrow|yesterday))? \+%F\)\" (\S+)")
 _SHIFT = {None: 0, " -d tomorrow": -1, " -d yesterday": 1}
 
@@ -45,27 +42,9 @@ def _event(unit):
 
 
 @pytest.fixture
-def hours(inventory_vars):
-    return BranchHours.from_vars(inventory_vars)
-
-
-@pytest.fixture
 def plan(hours):
     """The module's timers for the three public-PC events (the expected unit set)."""
     return {t["unit"]: t for t in hours.timer_plan()["timers"] if t["event"] in EVENTS}
-
-
-@pytest.fixture
-def window(hours):
-    """Two weeks starting three days before the first closed day at or after today (local
-    midnight), or around the last closed day when all are past."""
-    today = dt.datetime.now(hours.zone).date()
-    closed = sorted(c.date for c in hours.branch__closures if not c.hours)
-    if not closed:
-        pytest.skip("the branch lists no closed day")
-    day = next((d for d in closed if d >= today), closed[-1])
-    start = dt.datetime.combine(day - dt.timedelta(days=3), dt.time(), tzinfo=hours.zone)
-    return day, start, start + dt.timedelta(days=14)
 
 
 def _host_timers(host):
@@ -78,21 +57,6 @@ def _host_timers(host):
 def _closures(host):
     return {line for line in host.file(CLOSURES).content_string.splitlines()
             if line and not line.startswith("#")}
-
-
-def _systemd_instants(host, expressions, start):
-    """{normalized expression: [UTC instants]}: the host's systemd-analyze from ``start``."""
-    words = " ".join(shlex.quote(e) for e in expressions)
-    out = host.check_output(
-        f"TZ=UTC LC_ALL=C systemd-analyze calendar --base-time=@{int(start.timestamp()) - 1} "
-        f"--iterations={ITERATIONS} {words}")
-    found, current = {}, []
-    for line in out.splitlines():
-        if line.startswith("Normalized form: "):
-            current = found.setdefault(line.removeprefix("Normalized form: "), [])
-        elif match := _ELAPSE.match(line):
-            current.append(dt.datetime.fromisoformat(match[1]).replace(tzinfo=UTC))
-    return found
 
 
 def _journal_cursor(host):
@@ -142,7 +106,7 @@ def test_the_power_timers_are_the_plans_enabled_active_and_not_persistent(host, 
 
 
 def test_systemd_fires_exactly_the_modules_events_for_two_weeks_with_a_closed_day(
-        host, hours, window):
+        host, hours, window, systemd_instants):
     closed_day, start, end = window
     closures = _closures(host)
     assert closed_day.isoformat() in closures
@@ -154,8 +118,7 @@ def test_systemd_fires_exactly_the_modules_events_for_two_weeks_with_a_closed_da
         checked = _CONDITION.search(condition)
         if condition:
             assert checked and checked[3] == CLOSURES, condition
-        for expression, instants in _systemd_instants(host, expressions, start).items():
-            assert len(instants) < ITERATIONS or instants[-1] >= end, expression
+        for instants in systemd_instants(expressions, start, end).values():
             for at in (i for i in instants if start <= i < end):
                 if checked:
                     local_day = at.astimezone(ZoneInfo(checked[1])).date()
@@ -181,6 +144,7 @@ def test_the_next_wake_skips_closed_days_as_the_module_does(host, hours, window)
         assert int(answer.split()[0]) == int(wake.timestamp()), (base, answer, wake)
 
 
+@JOURNAL
 def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host):
     if host.file("/dev/rtc0").exists:
         pytest.skip("this host has an RTC: the wake step sets the alarm")
@@ -190,6 +154,7 @@ def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host):
     assert [x for x in lines if x.startswith("no RTC (/dev/rtc0 missing): the next wake, ")]
 
 
+@JOURNAL
 def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(host, inventory_vars, plan):
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("power actions are not in log mode here: the shutdown would be real")
@@ -209,6 +174,7 @@ def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(host, inven
         assert host.check_output(f"systemctl show -P Result {service}") == "success"
 
 
+@JOURNAL
 def test_in_log_mode_the_warning_reaches_the_patron_and_the_journal(host, inventory_vars, plan):
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("not in log mode: a real patron would see a test warning")
