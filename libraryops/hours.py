@@ -594,6 +594,29 @@ class BranchHours(BaseModel):
         return {"closures_path": CLOSURES_PATH, "closures": self.closures_file(),
                 "timers": timers}
 
+    def patch_calendar(self, after_minutes: int = 0) -> list[str]:
+        """The ``OnCalendar=`` expressions firing ``after_minutes`` into the patch window of every
+        opening day: the weekday expressions, then one full-date expression per closure with
+        modified hours, as :meth:`timer_plan` renders the ``patch_start`` timers (the updates
+        role schedules the apt timers with them). They carry no closure condition: on a date
+        closed all day the weekday expression still fires, while the building is closed (public
+        PCs are off then; an always-on machine patches in the empty building).
+
+        Args:
+            after_minutes: whole minutes after the window opens, 0 to window length - 1.
+
+        Raises:
+            ValueError: ``after_minutes`` is outside the patch window.
+        """
+        window = self.branch__patch_window_minutes
+        if not 0 <= after_minutes < window:
+            raise ValueError(f"after_minutes={after_minutes}: outside the patch window "
+                             f"(allowed: 0-{window - 1}, branch__patch_window_minutes={window})")
+        shifted = self.model_copy(update={
+            "branch__patch_delay_minutes": self.branch__patch_delay_minutes + after_minutes})
+        return [expression for timer in shifted.timer_plan()["timers"]
+                if timer["event"] == "patch_start" for expression in timer["on_calendar"]]
+
     def _weekly_spec(self, weekdays: set[int], at: int) -> str:
         days = _weekday_list(weekdays)
         return f"{days + ' ' if days else ''}*-*-* {_clock(at)} {self.branch__timezone}"

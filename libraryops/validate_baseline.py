@@ -94,11 +94,31 @@ class SshdModel(BaseModel):
 
 class UpdatesModel(BaseModel):
     """The update schedule (role updates); the calendar expressions are checked on the host by
-    ``systemd-analyze calendar`` before they are installed."""
+    ``systemd-analyze calendar`` before they are installed. The upgrade starts at most
+    ``updates__download_randomized_delay_minutes`` into the branch's patch window: that delay
+    may take at most half the window, leaving the rest for installing and rebooting."""
 
-    updates__reboot_time: Annotated[str, Field(strict=True, pattern=_TIME.pattern)] | None = \
-        Field(None, description='a local time "HH:MM"')
+    updates__reboot_time: Annotated[str, Field(
+        strict=True, pattern=f"^(now|{_TIME.pattern})$")] | None = Field(
+        None, description='a local time "HH:MM", or now (when the upgrade run ends)')
     updates__automatic_reboot: bool | None = Field(None, strict=True, description="true or false")
+    updates__download_randomized_delay_minutes: int | None = Field(
+        None, strict=True, ge=0, le=240, description="whole minutes, 0-240, at most half of "
+                                                     "branch__patch_window_minutes")
+    updates__catch_up_missed_runs: bool | None = Field(None, strict=True,
+                                                       description="true or false")
+
+    @field_validator("updates__download_randomized_delay_minutes")
+    @classmethod
+    def _inside_patch_window(cls, delay: int | None, info: ValidationInfo) -> int | None:
+        window = (info.context or {}).get("branch__patch_window_minutes")
+        if delay is not None and isinstance(window, int) and delay > window // 2:
+            from libraryops.validate import _fail
+
+            raise _fail("patch_window", "leaves less than half the branch's patch window for "
+                                        "installing and rebooting",
+                        allowed=f"0-{window // 2} (half of branch__patch_window_minutes)")
+        return delay
 
 
 class Printer(BaseModel):

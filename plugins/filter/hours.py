@@ -6,6 +6,7 @@ no hours logic lives here. Usage in a role::
 
     {% for timer in hostvars[inventory_hostname] | branch_timers %}...{% endfor %}
     content: "{{ hostvars[inventory_hostname] | branch_closures_file }}"
+    updates__upgrade_on_calendar: "{{ hostvars[inventory_hostname] | branch_patch_calendar(20) }}"
 """
 
 import sys
@@ -65,9 +66,23 @@ def branch_closures_file(hostvars):
     return _hours(hostvars).closures_file()
 
 
+def branch_patch_calendar(hostvars, after_minutes=0):
+    """``BranchHours.patch_calendar(after_minutes)``: the ``OnCalendar=`` expressions (list of
+    str) firing ``after_minutes`` (int) into the branch's patch window on every opening day.
+
+    Raises:
+        AnsibleFilterError: the hours do not validate, or ``after_minutes`` is outside the window.
+    """
+    try:
+        return _hours(hostvars).patch_calendar(int(after_minutes))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"branch_patch_calendar: {exc}") from None
+
+
 class FilterModule:
     """Ansible's entry point: the filters of this file."""
 
     def filters(self):
         """Filter name -> function."""
-        return {"branch_timers": branch_timers, "branch_closures_file": branch_closures_file}
+        return {"branch_timers": branch_timers, "branch_closures_file": branch_closures_file,
+                "branch_patch_calendar": branch_patch_calendar}

@@ -318,3 +318,28 @@ def test_instant_text_for_people():
     assert instant_text(at, now=ny(2027, 2, 26, 12)) == "Mon 20:00"
     assert instant_text(at, now=ny(2027, 2, 1, 12)) == "Mon 1 Mar 20:00"
     assert instant_text(at, now=ny(2026, 12, 31, 12)) == "Mon 1 Mar 2027 20:00 EST"
+
+
+# --- the patch window's calendar (role updates) ------------------------------------------------
+
+
+def test_the_patch_calendar_fires_minutes_into_each_opening_days_window():
+    # Closings: Mon/Tue/Thu 20:00, Wed 20:00, Fri 18:00, Sat 17:00; Christmas Eve 13:00. The
+    # window opens 15 minutes after closing; the calendar fires 20 minutes into it.
+    zone = "America/New_York"
+    assert LAB.patch_calendar(20) == [
+        f"Sat *-*-* 17:35:00 {zone}", f"Fri *-*-* 18:35:00 {zone}",
+        f"Mon..Thu *-*-* 20:35:00 {zone}", f"2027-12-24 13:35:00 {zone}"]
+    assert LAB.patch_calendar() == [e for t in LAB.timer_plan()["timers"]
+                                    if t["event"] == "patch_start" for e in t["on_calendar"]]
+
+
+def test_the_patch_calendar_moves_to_the_next_weekday_after_a_late_closing():
+    hours = branch({"friday": [["10:00", "23:50"]]}, shutdown_grace_minutes=150)
+    assert hours.patch_calendar(10) == ["Sat *-*-* 00:15:00 America/New_York"]
+
+
+@pytest.mark.parametrize("after", [-1, 90])
+def test_the_patch_calendar_refuses_minutes_outside_the_window(after):
+    with pytest.raises(ValueError, match=r"outside the patch window \(allowed: 0-89"):
+        LAB.patch_calendar(after)

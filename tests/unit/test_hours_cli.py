@@ -92,10 +92,11 @@ def lab_vars() -> dict:
 
 def test_the_plugin_returns_the_modules_plain_data(plugin, lab_vars):
     filters = plugin.FilterModule().filters()
-    assert set(filters) == {"branch_timers", "branch_closures_file"}
+    assert set(filters) == {"branch_timers", "branch_closures_file", "branch_patch_calendar"}
     model = hours.BranchHours.from_vars(lab_vars)
     assert filters["branch_timers"](lab_vars) == model.timer_plan()["timers"]
     assert filters["branch_closures_file"](lab_vars) == model.closures_file()
+    assert filters["branch_patch_calendar"](lab_vars, 20) == model.patch_calendar(20)
 
 
 def test_the_plugin_turns_invalid_hours_into_a_filter_error(plugin, lab_vars):
@@ -103,7 +104,12 @@ def test_the_plugin_turns_invalid_hours_into_a_filter_error(plugin, lab_vars):
         plugin.branch_timers({**lab_vars, "branch__wake_lead_minutes": 0})
 
 
-def test_ansible_renders_the_timers_through_the_plugin(tmp_path, lab_vars):
+def test_the_plugin_turns_minutes_outside_the_window_into_a_filter_error(plugin, lab_vars):
+    with pytest.raises(AnsibleFilterError, match="branch_patch_calendar: .*outside the patch"):
+        plugin.branch_patch_calendar(lab_vars, lab_vars["branch__patch_window_minutes"])
+
+
+def test_ansible_renders_the_timers_and_the_update_schedule_through_the_plugin(tmp_path, lab_vars):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
     env.update(ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
                ANSIBLE_FILTER_PLUGINS=str(PLUGIN.parent), ANSIBLE_NOCOLOR="1",
@@ -112,8 +118,13 @@ def test_ansible_renders_the_timers_through_the_plugin(tmp_path, lab_vars):
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("ansible")), "-i", str(LAB / "hosts.yml"),
          "main-pub-01", "-e", "ansible_connection=local", "-m", "ansible.builtin.debug",
-         "-a", "msg={{ hostvars[inventory_hostname] | branch_timers }}"],
+         "-a", "msg={{ [hostvars[inventory_hostname] | branch_timers,"
+               " updates__download_on_calendar, updates__upgrade_on_calendar] }}"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    result = json.loads(proc.stdout.split(" => ", 1)[1])
-    assert result["msg"] == hours.BranchHours.from_vars(lab_vars).timer_plan()["timers"]
+    timers, download, upgrade = json.loads(proc.stdout.split(" => ", 1)[1])["msg"]
+    model = hours.BranchHours.from_vars(lab_vars)
+    assert timers == model.timer_plan()["timers"]
+    # The lab inventory's update schedule (group_vars/all/updates.yml) is the patch window's.
+    assert download == model.patch_calendar()
+    assert upgrade == model.patch_calendar(lab_vars["updates__download_randomized_delay_minutes"])

@@ -14,6 +14,7 @@ STAFF_FIREWALL = "group_vars/staff_machines/firewall.yml"
 TIMESYNC = "group_vars/all/timesync.yml"
 SSHD = "group_vars/all/sshd.yml"
 STAFF = "group_vars/staff_machines/staff_workstation.yml"
+UPDATES = "group_vars/all/updates.yml"
 
 
 
@@ -57,6 +58,16 @@ BAD = {
     "NTP server not an address": (
         lambda s: edit(s, TIMESYNC, "ntp2.riverton.example.org", "ntp 2"),
         [(TIMESYNC, "timesync__ntp_servers[1]", "neither an IP address nor a host name")]),
+    "download delay over half a branch's patch window": (  # east: 60 minutes, main: 120
+        lambda s: edit(s, UPDATES, "delay_minutes: 20", "delay_minutes: 45"),
+        [(UPDATES, "updates__download_randomized_delay_minutes", "leaves less than half the "
+          "branch's patch window for installing and rebooting (allowed: 0-30 (half of")]),
+    "download delay negative": (
+        lambda s: edit(s, UPDATES, "delay_minutes: 20", "delay_minutes: -5"),
+        [(UPDATES, "updates__download_randomized_delay_minutes", "greater than or equal to 0")]),
+    "reboot time neither HH:MM nor now": (
+        lambda s: edit(s, UPDATES, "reboot_time: now", "reboot_time: \"09:60\""),
+        [(UPDATES, "updates__reboot_time", "should match pattern")]),
     "management networks empty": (
         lambda s: edit(s, SSHD, "[198.51.100.0/28, 192.0.2.0/24]", "[]"),
         [(SSHD, "sshd__management_networks", "at least 1 item")]),
