@@ -49,13 +49,12 @@ def testinfra_argv(suites: Sequence[str], hosts_yml: Path, junit: Path,
                    workers: int) -> list[str]:
     """The pytest command line of a testinfra run: ``suites`` (paths) against the hosts of
     ``hosts_yml`` (an Ansible inventory file), a JUnit report at ``junit``, with ``workers``
-    pytest-xdist processes when more than 1. ``--dist loadgroup`` keeps the tests that share
-    a host-wide resource (marked ``xdist_group``, e.g. the power journal) on one worker."""
+    pytest-xdist processes when more than 1."""
     argv = [str(BIN / "pytest"), *suites, "-p", "no:cacheprovider", "-q",
             f"--ansible-inventory={hosts_yml}", f"--junitxml={junit}",
             "-o", "junit_family=xunit1"]
     if workers > 1:
-        argv += ["-n", str(workers), "--dist", "loadgroup"]
+        argv += ["-n", str(workers)]
     return argv
 
 

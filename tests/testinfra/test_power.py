@@ -13,10 +13,13 @@ only there; the wake-step test runs only where there is no RTC.
 """
 
 import datetime as dt
+import fcntl
 import json
 import re
 import shlex
+import tempfile
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,9 +27,6 @@ import pytest
 testinfra_hosts = ["ansible://public_pcs"]
 
 UTC = dt.UTC
-#: The tests that read libraryops-power's journal lines after a cursor: on one xdist worker
-#: (``--dist loadgroup``), else one host's wake step is counted in another's shutdown lines.
-JOURNAL = pytest.mark.xdist_group("libraryops-power-journal")
 SCRIPT = "/usr/local/sbin/libraryops-power"
 CLOSURES = "/etc/libraryops/closures"
 #: Unit-name stem -> event, most specific first (libraryops-shutdown-warning before -shutdown).
@@ -57,6 +57,20 @@ def _host_timers(host):
 def _closures(host):
     return {line for line in host.file(CLOSURES).content_string.splitlines()
             if line and not line.startswith("#")}
+
+
+@pytest.fixture
+def power_journal(host):
+    """Hold the host's power-journal lock (a file lock on the controller) for the test: the
+    tests that count libraryops-power's journal lines after a cursor must not run at once on
+    one host (under xdist, one test's wake step would be counted in another's shutdown lines).
+    A lock, not an ``xdist_group``: ``--dist loadgroup`` groups nothing under pytest 9.2
+    (pytest-dev/pytest-xdist#1386)."""
+    name = host.backend.get_hostname()
+    path = Path(tempfile.gettempdir()) / f"libraryops-power-journal-{name}.lock"
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _journal_cursor(host):
@@ -144,8 +158,7 @@ def test_the_next_wake_skips_closed_days_as_the_module_does(host, hours, window)
         assert int(answer.split()[0]) == int(wake.timestamp()), (base, answer, wake)
 
 
-@JOURNAL
-def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host):
+def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host, power_journal):
     if host.file("/dev/rtc0").exists:
         pytest.skip("this host has an RTC: the wake step sets the alarm")
     cursor = _journal_cursor(host)
@@ -154,8 +167,8 @@ def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host):
     assert [x for x in lines if x.startswith("no RTC (/dev/rtc0 missing): the next wake, ")]
 
 
-@JOURNAL
-def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(host, inventory_vars, plan):
+def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(
+        host, inventory_vars, plan, power_journal):
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("power actions are not in log mode here: the shutdown would be real")
     cursor = _journal_cursor(host)
@@ -174,8 +187,8 @@ def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(host, inven
         assert host.check_output(f"systemctl show -P Result {service}") == "success"
 
 
-@JOURNAL
-def test_in_log_mode_the_warning_reaches_the_patron_and_the_journal(host, inventory_vars, plan):
+def test_in_log_mode_the_warning_reaches_the_patron_and_the_journal(
+        host, inventory_vars, plan, power_journal):
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("not in log mode: a real patron would see a test warning")
     patron = inventory_vars.get("public_pc__patron_user", "patron")
