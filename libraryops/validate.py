@@ -706,6 +706,48 @@ def check_variable_names(site: Site) -> Iterator[Problem]:
                                   ", ".join(near) or f"the {owner}__* variables in the docs")
 
 
+def _branch_scope(kind: str, name: str) -> bool:
+    return kind == "group" and (name == "all" or bool(BRANCH_GROUP.fullmatch(name)))
+
+
+#: Variables that one scope owns -> (where they may be defined, where that is in words). Defined
+#: elsewhere, they win or lose by Ansible's precedence, silently: ``branch__*`` in a function
+#: group's group_vars beats the branch's own value (same depth: the later group name wins);
+#: ``firewall__rules`` in a group replaces, not extends, the site's rules.
+SCOPED_VARIABLES: dict[re.Pattern, tuple[Callable[[str, str], bool], str]] = {
+    re.compile(r"branch__\w+"): (
+        _branch_scope, "group_vars/branch_<slug>/ (one branch), or group_vars/all/ as a "
+                       "default for every branch"),
+    re.compile(r"firewall__rules"): (
+        lambda kind, name: kind == "group" and name == "all", "group_vars/all/firewall.yml; "
+        "a group's rules are firewall__group_rules, a host's firewall__host_rules"),
+    re.compile(r"firewall__group_rules"): (
+        lambda kind, name: kind == "group" and name != "all",
+        "group_vars/<group>/firewall.yml; the site's rules are firewall__rules"),
+    re.compile(r"firewall__host_rules"): (
+        lambda kind, name: kind == "host", "host_vars/<host>/firewall.yml"),
+}
+
+
+def check_variable_scopes(site: Site) -> Iterator[Problem]:
+    """Each variable of :data:`SCOPED_VARIABLES` defined only where it belongs (group_vars,
+    host_vars and hosts.yml alike), so that no branch fact or firewall layer is overridden or
+    replaced by accident."""
+    for scope, definitions in site.files.scopes.items():
+        kind, _, name = scope.partition(":")
+        for file, variables in definitions:
+            for variable in sorted(variables):
+                rule = next((r for p, r in SCOPED_VARIABLES.items() if p.fullmatch(variable)),
+                            None)
+                if rule and not rule[0](kind, name):
+                    key = (f"{'hosts' if kind == 'host' else 'groups'}.{name}.{variable}"
+                           if file == site.files.hosts_file else variable)
+                    yield Problem(display_path(file), key,
+                                  f"defined for {kind} {name}, outside its scope: it would "
+                                  "silently override or replace the value where it belongs",
+                                  rule[1])
+
+
 def check_public_pcs(site: Site) -> Iterator[Problem]:
     """Public PC data on the hosts of ``public_pcs`` (:class:`PublicPcModel`)."""
     expected = site.files.path / "group_vars" / "public_pcs" / "public_pc.yml"
@@ -729,6 +771,7 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_branches,
     check_public_pcs,
     check_variable_names,
+    check_variable_scopes,
     check_hours,
     *validate_baseline.CHECKS,
     *validate_wireless.CHECKS,

@@ -222,6 +222,21 @@ def _catalog_without_host(site):
     edit(site, EAST, "https://catalog.example.org/east/", "https:///east/")
 
 
+def _branch_fact_in_a_function_group(site):
+    # public_pcs sorts after branch_main at the same depth: Ansible would let it win, silently.
+    with (site / PUBLIC_PC).open("a") as out:
+        out.write("branch__catalog_url: https://catalog.example.org/kiosk/\n")
+
+
+def _site_firewall_rules_in_a_group(site):
+    write(site, "group_vars/public_pcs/firewall.yml", "---\nfirewall__rules: {}\n")
+
+
+def _host_firewall_rules_in_all(site):
+    with (site / "group_vars/all/firewall.yml").open("a") as out:
+        out.write("firewall__host_rules: {}\n")
+
+
 def _typo_in_a_variable_name(site):
     edit(site, PUBLIC_PC, "public_pc__usb_storage: allowed", "public_pc__usb_storge: blocked")
 
@@ -350,7 +365,19 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
     "missing time zone": (_missing_time_zone, [
         (EAST, "branch__timezone", "missing (allowed: an IANA time zone name")]),
     "time zone overridden in host_vars": (_time_zone_overridden_in_host_vars, [
-        ("host_vars/east-pub-01/branch.yml", "branch__timezone", "not an IANA time zone")]),
+        ("host_vars/east-pub-01/branch.yml", "branch__timezone", "not an IANA time zone"),
+        ("host_vars/east-pub-01/branch.yml", "branch__timezone", "defined for host east-pub-01, "
+         "outside its scope: it would silently override or replace the value where it belongs "
+         "(allowed: group_vars/branch_<slug>/ (one branch)")]),
+    "branch fact in a function group": (_branch_fact_in_a_function_group, [
+        (PUBLIC_PC, "branch__catalog_url", "defined for group public_pcs, outside its scope")]),
+    "site firewall rules in a group": (_site_firewall_rules_in_a_group, [
+        ("group_vars/public_pcs/firewall.yml", "firewall__rules",
+         "defined for group public_pcs, outside its scope: it would silently override or "
+         "replace the value where it belongs (allowed: group_vars/all/firewall.yml; a group's "
+         "rules are firewall__group_rules")]),
+    "host firewall rules for every host": (_host_firewall_rules_in_all, [
+        ("group_vars/all/firewall.yml", "firewall__host_rules", "defined for group all")]),
     "catalog URL not http": (_catalog_not_http, [
         (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
     "typo in a variable name": (_typo_in_a_variable_name, [
