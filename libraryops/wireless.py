@@ -69,10 +69,12 @@ PERSONAL = ("wpa2-psk", "wpa3-sae")
 #: Security modes with 802.1X against RADIUS.
 ENTERPRISE = ("wpa2-enterprise", "wpa3-enterprise")
 BANDS = ("2.4GHz", "5GHz")
-#: Channels of each band (20 MHz channel numbers). The country's regulatory domain narrows
-#: them further on the AP itself (wireless-regdb); these are the ones that exist at all.
+#: Channels of each band (20 MHz channel numbers) that the role can run: the country's
+#: regulatory domain narrows them further on the AP itself (wireless-regdb). 2.4GHz channel 14
+#: (2484 MHz) is left out: Japan only and DSSS only (IEEE 802.11-2020, clause 15/16 and
+#: Annex E), while the role runs 2.4GHz radios as hw_mode=g (OFDM), which no country allows there.
 CHANNELS: dict[str, tuple[int, ...]] = {
-    "2.4GHz": tuple(range(1, 15)),
+    "2.4GHz": tuple(range(1, 14)),
     "5GHz": (*range(36, 65, 4), *range(100, 145, 4), *range(149, 178, 4)),
 }
 #: hostapd's ``hw_mode`` per band.
@@ -361,6 +363,9 @@ class Radio(BaseModel):
     @classmethod
     def _channel(cls, value: int, info: ValidationInfo) -> int:
         band = info.data.get("band")
+        if band == "2.4GHz" and value == 14:
+            raise _fail("channel", "channel 14 is Japan-only and 802.11b-only; these radios run "
+                                   "802.11g/n", allowed=channel_text(band))
         if band in CHANNELS and value not in CHANNELS[band]:
             raise _fail("channel", f"not a {band} channel", allowed=channel_text(band))
         return value
@@ -385,9 +390,9 @@ class AccessPointModel(BaseModel):
 
 
 def channel_text(band: str) -> str:
-    """The channels of a band, for people: ``1-14`` or ``36-64, 100-144, 149-177 in steps of 4``."""
+    """The channels of a band, for people: ``1-13`` or ``36-64, 100-144, 149-177 in steps of 4``."""
     if band == "2.4GHz":
-        return "2.4GHz channels 1-14"
+        return "2.4GHz channels 1-13 (1, 6 or 11 do not overlap)"
     return "5GHz channels 36-64, 100-144 and 149-177 in steps of 4"
 
 

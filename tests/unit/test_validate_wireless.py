@@ -115,7 +115,10 @@ BAD = {
     "5GHz channel on the 2.4GHz radio": (
         lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 36}"),
         [(AP, "wireless_ap__radios[0].channel", "not a 2.4GHz channel (allowed: 2.4GHz "
-                                                "channels 1-14)")]),
+                                                "channels 1-13")]),
+    "2.4GHz channel 14 (Japan, 802.11b only)": (
+        lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 14}"),
+        [(AP, "wireless_ap__radios[0].channel", "channel 14 is Japan-only and 802.11b-only")]),
     "2.4GHz channel on the 5GHz radio": (
         lambda s: edit(s, AP, "band: 5GHz, channel: 44}", "band: 5GHz, channel: 14}"),
         [(AP, "wireless_ap__radios[1].channel", "not a 5GHz channel (allowed: 5GHz channels "
