@@ -191,13 +191,26 @@ check_staff_workstation = _model_checker(StaffWorkstationModel, "staff_workstati
 
 def check_firewall(site: Site) -> Iterator[Problem]:
     """Every host's firewall declarations: keys ``<port>/<protocol>`` (1-65535; tcp or udp),
-    valid rules, one action per port/protocol across all of them, and never SSH (the engines'
-    port) dropped or rejected, which would lock the manager out."""
+    valid rules, one action per port/protocol across all of them, ``firewall__group_rules``
+    from at most one of the host's groups (Ansible keeps one, silently), and never SSH (the
+    engines' port) dropped or rejected, which would lock the manager out."""
     from libraryops.validate import Problem, display_path
 
     found: list[Problem] = []
     for host in sorted(site.inventory.hosts):
         hostvars = site.inventory.hosts[host]
+        definers = sorted(
+            g for g in site.inventory.groups_of(host) if g != "all" and any(
+                "firewall__group_rules" in names for _, names in site.files.scopes.get(
+                    f"group:{g}", [])))
+        if len(definers) > 1:
+            winner = site.source("firewall__group_rules", host)
+            found.append(Problem(
+                display_path(winner), "firewall__group_rules",
+                f"{host} is in {len(definers)} groups that define it ({', '.join(definers)}): "
+                "only one applies, the others are silently ignored",
+                "one group of each host defines firewall__group_rules; a host's own rules are "
+                "firewall__host_rules"))
         names = [n for n in FIREWALL_LAYERS if n in hostvars]
         names += sorted(n for n in hostvars if DEPENDENT_RULES.fullmatch(n))
         default = site.files.path / "group_vars" / "all" / "firewall.yml"

@@ -46,6 +46,11 @@ BAD = {
         [(STAFF_FIREWALL, "firewall__group_rules.9100/tcp",
           f"action drop conflicts with accept in {{site}}/{FIREWALL}: firewall__rules "
           "(allowed: one action per port/protocol")]),
+    "firewall group rules from two groups of one host": (
+        lambda s: write(s, "group_vars/branch_east/firewall.yml",
+                        '---\nfirewall__group_rules:\n  "8080/tcp": {action: accept}\n'),
+        [(STAFF_FIREWALL, "firewall__group_rules", "east-staff-01 is in 2 groups that define it "
+          "(branch_east, staff_machines): only one applies, the others are silently ignored")]),
     "firewall drops SSH": (
         lambda s: edit(s, FIREWALL, '"9100/tcp":\n', '"22/tcp":\n    action: reject\n'),
         [(FIREWALL, "firewall__rules.22/tcp", "rejects SSH, the port the engines connect to")]),
