@@ -459,7 +459,8 @@ def ap_plan(declared: Iterable[Mapping[str, Any]], radios: Iterable[Mapping[str,
         ``{"radios": [{interface, band, channel, hw_mode, config, bss: [...]}],
         "vlans": [{vlan, interface, bridge, isolation, networks}], "network_files":
         [{template, vlan, dest}] (:data:`NETWORKD_FILES` per VLAN), "scheduled": {network:
-        [bss ifname, ...]}, "firewall_rules": {...}, "isolated_ports": {bridge: [ifname, ...]}}``.
+        [bss ifname, ...]}, "firewall_rules": {...}, "bridges": {bridge: [isolated ifname, ...]}}``
+        (every VLAN bridge; its isolated BSS interfaces, empty when the VLAN is not isolated).
         A radio's BSSes: networks on its band, always-on ones first; the first is the radio's
         own interface, the others ``<radio>-<network>``. Radios with no network are left out.
     """
@@ -510,7 +511,8 @@ def ap_plan(declared: Iterable[Mapping[str, Any]], radios: Iterable[Mapping[str,
          "dest": f"{NETWORKD_DIR}/{name.format(vlan=vlan['vlan'])}"}
         for vlan in vlan_list for template, name in NETWORKD_FILES.items()]
     return {"radios": plan_radios, "vlans": vlan_list, "network_files": network_files,
-            "scheduled": scheduled, "firewall_rules": firewall, "isolated_ports": isolated,
+            "scheduled": scheduled, "firewall_rules": firewall,
+            "bridges": {v["bridge"]: isolated.get(v["bridge"], []) for v in vlan_list},
             "own_ip": own_ip if own_ip and _is_ip(own_ip) else None}
 
 

@@ -233,3 +233,66 @@ def test_the_timers_services_switch_the_scheduled_networks(host, ap):
     finally:
         for network, state in zip(scheduled, before, strict=True):
             host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(state)} {network}")
+
+
+#: Stand-in ports for the BSS interfaces: ``sh -c SCRIPT probe BRIDGE PORT...`` puts a veth pair
+#: per PORT into BRIDGE, the far end in a network namespace of its own with an address of RFC
+#: 5737's TEST-NET-1 (the frames stay on the bridge, which has no other port where this runs),
+#: and prints, for each PORT after the first, "reached" when a TCP SYN from the first one got an
+#: answer (refused: no listener, but the frames crossed the bridge) or "blocked" when nothing
+#: came back. Everything it made is removed on exit.
+_PROBE_SCRIPT = r"""
+set -eu
+bridge=$1; shift
+ports="$*"
+cleanup() {
+    i=0
+    for name in $ports; do
+        ip link del "$name" 2>/dev/null || true
+        ip netns del "lo-probe$i" 2>/dev/null || true
+        i=$((i+1))
+    done
+}
+trap cleanup EXIT
+i=0
+for name in $ports; do
+    ip netns add "lo-probe$i"
+    ip link add "$name" type veth peer name probe netns "lo-probe$i"
+    ip link set "$name" master "$bridge" up
+    ip -n "lo-probe$i" addr add "192.0.2.$((10+i))/24" dev probe
+    ip -n "lo-probe$i" link set probe up
+    i=$((i+1))
+done
+i=0
+for name in $ports; do
+    if [ "$i" -gt 0 ]; then
+        ip netns exec lo-probe0 python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 9), timeout=3)
+except ConnectionRefusedError:
+    print("reached")
+except OSError:
+    print("blocked")
+' "192.0.2.$((10+i))"
+    fi
+    i=$((i+1))
+done
+"""
+
+
+def test_isolated_networks_clients_on_different_radios_cannot_reach_each_other(host, ap):
+    """The firewall role's bridge filter between an isolated network's BSS interfaces, proven
+    with stand-ins: veth pairs named like those interfaces (the lab has no radios), each far end
+    in a namespace of its own, plus a third, non-isolated port as the control."""
+    isolated = {b: p for b, p in ap["plan"]["bridges"].items() if len(p) >= 2}
+    assert isolated, "the lab declares an isolated network on two radios"
+    bridge, ports = sorted(isolated.items())[0]
+    present = host.check_output("ip -o link show master %s", bridge)
+    if present or any(host.interface(p).exists for p in ports):
+        pytest.skip(f"{bridge} has real ports here: the stand-ins would join a live network")
+    control = "lo-probe-ctl"
+    out = host.check_output("sh -c %s probe %s %s", _PROBE_SCRIPT, bridge,
+                            " ".join([ports[0], ports[1], control]))
+    assert out.splitlines() == ["blocked", "reached"], out
+    assert not host.check_output("ip netns list")

@@ -287,7 +287,9 @@ def test_ap_plan_puts_always_on_networks_first_and_names_bss_interfaces():
     assert plan["scheduled"] == {"public": ["wlan0", "wlan1-public"]}
     assert [(v["vlan"], v["interface"], v["bridge"]) for v in plan["vlans"]] == [
         (110, "eth0.110", "br-vlan110"), (120, "eth0.120", "br-vlan120")]
-    assert plan["isolated_ports"] == {"br-vlan120": ["wlan0", "wlan1-public"]}
+    assert plan["bridges"]["br-vlan120"] == ["wlan0", "wlan1-public"]
+    assert {b: p for b, p in plan["bridges"].items() if b != "br-vlan120"} == {
+        v["bridge"]: [] for v in plan["vlans"] if not v["isolation"]}
     assert "wireless__secrets" not in str(plan) and "passphrase" not in str(plan)
     secrets = read_secrets(EXAMPLE)
     assert not any(value in str(plan) for value in _leaves(secrets))
