@@ -181,11 +181,23 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+#: The areas of geographic IANA zone names, ``Area/Location`` (tz's theory.html, "Timezone
+#: identifiers"). Other names are legacy or fixed offsets: ``EST`` and ``Etc/GMT+5`` never
+#: change for daylight saving, ``US/Eastern`` is a deprecated alias (tz's ``backward`` file).
+ZONE_AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+              "Europe", "Indian", "Pacific")
+
+
 def iana_time_zone(value: str) -> str:
-    """Check an IANA time zone name (a pydantic ``AfterValidator``; validate's BranchModel uses
-    it too). Raises PydanticCustomError "not an IANA time zone"."""
+    """Check a branch's time zone: a geographic IANA name ``Area/Location`` (one of
+    :data:`ZONE_AREAS`) or ``UTC`` (a pydantic ``AfterValidator``; validate's BranchModel uses
+    it too). Raises PydanticCustomError "not an IANA time zone" or "a legacy or fixed-offset
+    zone"."""
     if value not in _time_zones():
         raise _fail("time_zone", "not an IANA time zone")
+    if value != "UTC" and value.split("/", 1)[0] not in ZONE_AREAS:
+        raise _fail("time_zone", "a legacy or fixed-offset zone name (daylight saving would be "
+                                 "wrong or deprecated); use the Area/Location name")
     return value
 
 
@@ -256,7 +268,7 @@ class BranchHours(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     branch__timezone: Annotated[str, Field(strict=True), AfterValidator(iana_time_zone)] = Field(
-        description="an IANA time zone name, e.g. America/New_York")
+        description="an IANA Area/Location name, e.g. America/New_York, or UTC")
     branch__wake_lead_minutes: int = _minutes(5, 240, "PCs wake this long before opening")
     branch__shutdown_warning_minutes: int = _minutes(1, 60, "warning before the shutdown")
     branch__patch_delay_minutes: int = _minutes(0, 240, "patch window start after closing")

@@ -456,6 +456,9 @@ def _url_with_scheme(value: str, schemes: tuple[str, ...], what: str) -> str:
         raise _fail("url", "not a URL: bad port") from None
     if parts.scheme not in schemes or not parts.hostname or value != value.strip():
         raise _fail("url", f"not an {what} URL with a host")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise _fail("url", f"not an {what} URL: it contains a space or control character "
+                           "(percent-encode a space as %20)")
     return value
 
 
@@ -538,7 +541,7 @@ class BranchModel(BaseModel):
 
     branch__name: NonEmptyText = Field(description="the branch's name, non-empty text")
     branch__timezone: Annotated[str, Field(strict=True), AfterValidator(_time_zone)] = Field(
-        description="an IANA time zone name, e.g. America/New_York")
+        description="an IANA Area/Location name, e.g. America/New_York, or UTC")
     branch__catalog_url: Annotated[str, Field(strict=True), AfterValidator(_http_url)] = Field(
         description="an http:// or https:// URL with a host")
     branch__print_queue_uri: Annotated[str, Field(strict=True), AfterValidator(_ipp_uri)] = Field(

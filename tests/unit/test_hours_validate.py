@@ -136,10 +136,10 @@ def test_the_time_zone_is_left_to_the_branch_checker(bad_site, problems):
                        if p.key == "branch__timezone"]
     assert of(branch_problems, "badzone") == [
         ("group_vars/branch_badzone/branch.yml", "branch__timezone", "not an IANA time zone",
-         "an IANA time zone name, e.g. America/New_York")]
+         "an IANA Area/Location name, e.g. America/New_York, or UTC")]
     assert of(branch_problems, "nozone") == [
         ("group_vars/branch_nozone/branch.yml", "branch__timezone", "missing",
-         "an IANA time zone name, e.g. America/New_York")]
+         "an IANA Area/Location name, e.g. America/New_York, or UTC")]
 
 
 def test_a_misspelt_weekday_is_an_unknown_key_and_leaves_one_missing(problems):

@@ -363,7 +363,13 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
     "unknown time zone": (_unknown_time_zone, [
         (EAST, "branch__timezone", "not an IANA time zone")]),
     "missing time zone": (_missing_time_zone, [
-        (EAST, "branch__timezone", "missing (allowed: an IANA time zone name")]),
+        (EAST, "branch__timezone", "missing (allowed: an IANA Area/Location name")]),
+    "fixed-offset time zone": (lambda s: edit(s, EAST, "America/New_York", "EST"), [
+        (EAST, "branch__timezone", "a legacy or fixed-offset zone name (daylight saving would "
+                                   "be wrong or deprecated); use the Area/Location name (allowed:"
+                                   " an IANA Area/Location name, e.g. America/New_York, or UTC)")]),
+    "deprecated time zone alias": (lambda s: edit(s, EAST, "America/New_York", "US/Eastern"), [
+        (EAST, "branch__timezone", "a legacy or fixed-offset zone name")]),
     "time zone overridden in host_vars": (_time_zone_overridden_in_host_vars, [
         ("host_vars/east-pub-01/branch.yml", "branch__timezone", "not an IANA time zone"),
         ("host_vars/east-pub-01/branch.yml", "branch__timezone", "defined for host east-pub-01, "
@@ -378,6 +384,10 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
          "rules are firewall__group_rules")]),
     "host firewall rules for every host": (_host_firewall_rules_in_all, [
         ("group_vars/all/firewall.yml", "firewall__host_rules", "defined for group all")]),
+    "catalog URL with a space": (
+        lambda s: edit(s, EAST, "https://catalog.example.org/east/",
+                       "https://catalog.example.org/east branch/"), [
+            (EAST, "branch__catalog_url", "it contains a space or control character")]),
     "catalog URL not http": (_catalog_not_http, [
         (EAST, "branch__catalog_url", "not an http(s) URL with a host")]),
     "typo in a variable name": (_typo_in_a_variable_name, [
@@ -502,7 +512,7 @@ def test_bad_site_contacts_no_host(example, tmp_path, command):
     assert proc.returncode != 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith(("/", "validate:"))]
     assert (f"{site / EAST}: branch__timezone: not an IANA time zone "
-            "(allowed: an IANA time zone name, e.g. America/New_York)") in lines
+            "(allowed: an IANA Area/Location name, e.g. America/New_York, or UTC)") in lines
     assert lines[-1].endswith("problem(s); nothing was contacted")
     assert "Traceback" not in proc.stderr
 
