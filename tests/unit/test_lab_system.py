@@ -72,3 +72,52 @@ def test_cli_prints_lab_errors_and_exits_1(monkeypatch, capsys):
     monkeypatch.setattr(cli, "up", fail)
     assert cli.main(["up", "--site-dir", "inventories/lab"]) == 1
     assert capsys.readouterr().err == "lab-up: error: must run as root\n"
+
+
+def _fake_ssh(failed_units, calls):
+    """A stand-in for hosts.ssh: ``systemctl --failed`` lists ``failed_units`` until a
+    ``reset-failed``; ``is-system-running`` answers from that list."""
+    import subprocess
+
+    def _ssh(config, host, remote, timeout=30):
+        calls.append(remote)
+        if remote[:2] == ["systemctl", "reset-failed"]:
+            failed_units.clear()
+        out = ""
+        if "--failed" in remote:
+            out = "".join(f"{u} loaded failed failed x\n" for u in failed_units)
+        elif "is-system-running" in remote:
+            out = "degraded\n" if failed_units else "running\n"
+        return subprocess.CompletedProcess(remote, 0, out, "")
+
+    return _ssh
+
+
+@pytest.mark.parametrize(("failed", "ready"), [
+    (["user@0.service"], True),  # the lab's own root login manager: reset, then ready
+    (["user@0.service", "cups.service"], False),  # a unit of the host under test: an error
+])
+def test_a_host_degraded_only_by_a_login_manager_is_reset_not_refused(
+        monkeypatch, tmp_path, failed, ready):
+    from ipaddress import IPv4Address
+
+    from libraryops.lab import hosts
+    from libraryops.lab.config import LabHost
+
+    calls = []
+    monkeypatch.setattr(hosts, "ssh", _fake_ssh(list(failed), calls))
+    monkeypatch.setattr(hosts, "_wait_one", lambda config, host, deadline: "degraded")
+
+    class Config:
+        class layout:
+            host_log = staticmethod(lambda name: tmp_path / f"{name}.log")
+
+    host = LabHost("pc", IPv4Address("10.123.0.11"))
+    if ready:
+        hosts.wait_ready(Config, [host], timeout=5)
+        assert ["systemctl", "reset-failed", "user@*.service"] in calls
+    else:
+        with pytest.raises(system.LabError, match=r"pc: systemd is degraded, failed units: "
+                                                  r"user@0.service, cups.service"):
+            hosts.wait_ready(Config, [host], timeout=5)
+        assert ["systemctl", "reset-failed", "user@*.service"] not in calls
