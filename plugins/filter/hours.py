@@ -10,7 +10,6 @@ no hours logic lives here. Usage in a role::
 """
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 # The repository root, so that `libraryops` imports however Ansible was started (make puts it on
@@ -23,24 +22,14 @@ from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path
 from pydantic import ValidationError  # noqa: E402
 
 from libraryops.hours import BranchHours  # noqa: E402
-
-
-def _plain(value):
-    """``value`` as plain dicts, lists and strings. Ansible 2.19 hands filters lazy templating
-    containers whose C-level iteration (pydantic's) yields unresolved items; Python-level
-    iteration resolves them."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return str(value) if isinstance(value, str) else value
+from libraryops.plain import plain  # noqa: E402
 
 
 def _hours(hostvars):
     """The branch's hours from a host's variables; a validation error as a filter error."""
     keys = BranchHours.model_fields
     try:
-        return BranchHours.from_vars({k: _plain(hostvars[k]) for k in keys if k in hostvars})
+        return BranchHours.from_vars({k: plain(hostvars[k]) for k in keys if k in hostvars})
     except ValidationError as exc:
         where = "; ".join(".".join(map(str, e["loc"])) for e in exc.errors(include_url=False))
         raise AnsibleFilterError(

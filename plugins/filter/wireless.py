@@ -12,7 +12,6 @@ themselves, in tasks with ``no_log: true``)::
 """
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 # The repository root, so that `libraryops` imports however Ansible was started (make puts it on
@@ -25,15 +24,7 @@ from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path
 from pydantic import ValidationError  # noqa: E402
 
 from libraryops import wireless  # noqa: E402
-
-
-def _plain(value):
-    """Ansible 2.19's lazy containers as plain dicts, lists and strings."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return str(value) if isinstance(value, str) else value
+from libraryops.plain import plain  # noqa: E402
 
 
 def _invalid(exc: ValidationError) -> AnsibleFilterError:
@@ -49,7 +40,7 @@ def wireless_ap_plan(networks, radios, uplink, host, address=None):
         AnsibleFilterError: the declaration does not validate.
     """
     try:
-        return wireless.ap_plan(_plain(networks), _plain(radios), str(uplink), str(host),
+        return wireless.ap_plan(plain(networks), plain(radios), str(uplink), str(host),
                                 str(address) if address else None)
     except ValidationError as exc:
         raise _invalid(exc) from None
@@ -62,7 +53,7 @@ def wireless_client_profiles(networks, groups):
         AnsibleFilterError: the declaration does not validate.
     """
     try:
-        return wireless.client_profiles(_plain(networks), _plain(groups))
+        return wireless.client_profiles(plain(networks), plain(groups))
     except ValidationError as exc:
         raise _invalid(exc) from None
 

@@ -7,7 +7,6 @@ address)``: whether the merged rules accept new TCP connections from ``address``
 """
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 # The repository root, so that `libraryops` imports however Ansible was started (make puts it on
@@ -19,15 +18,7 @@ if _REPO not in sys.path:
 from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
 
 from libraryops import firewall  # noqa: E402
-
-
-def _plain(value):
-    """Ansible 2.19's lazy containers as plain dicts, lists and strings."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return str(value) if isinstance(value, str) else value
+from libraryops.plain import plain  # noqa: E402
 
 
 def firewall_rules(rules, group_rules, host_rules, dependent_rules):
@@ -39,8 +30,8 @@ def firewall_rules(rules, group_rules, host_rules, dependent_rules):
     layers = [("firewall__rules", rules), ("firewall__group_rules", group_rules),
               ("firewall__host_rules", host_rules)]
     layers += [(f"firewall__dependent_rules.{name}", declared)
-               for name, declared in _plain(dependent_rules or {}).items()]
-    merged, problems = firewall.merge((name, _plain(value)) for name, value in layers)
+               for name, declared in plain(dependent_rules or {}).items()]
+    merged, problems = firewall.merge((name, plain(value)) for name, value in layers)
     if problems:
         lines = [f"{p.layer}.{p.key}: {p.problem}" + (f" (allowed: {p.allowed})" if p.allowed
                                                      else "") for p in problems]
@@ -51,7 +42,7 @@ def firewall_rules(rules, group_rules, host_rules, dependent_rules):
 def firewall_accepts(plan, port, address):
     """True when the merged ``plan`` (from firewall_rules) accepts TCP ``port`` from ``address``."""
     rules = [firewall.MergedRule(**{k: v for k, v in r.items() if k != "comment"},
-                                 comments=[r["comment"]]) for r in _plain(plan)]
+                                 comments=[r["comment"]]) for r in plain(plan)]
     return firewall.covers(rules, int(port), "tcp", str(address))
 
 
