@@ -106,6 +106,8 @@ def parse_key(key: Any) -> tuple[int, str]:
     if not match:
         raise ValueError("not <port>/<protocol>")
     port, proto = int(match["port"]), match["proto"]
+    if match["port"].startswith("0") and port:
+        raise ValueError(f"port {match['port']} has a leading zero (the same port as {port})")
     if not 1 <= port <= 65535:
         raise ValueError(f"port {port} outside 1-65535")
     if proto not in PROTOCOLS:

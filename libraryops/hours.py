@@ -606,6 +606,17 @@ class BranchHours(BaseModel):
         return {"closures_path": CLOSURES_PATH, "closures": self.closures_file(),
                 "timers": timers}
 
+    def patch_windows(self) -> dict[str, tuple[int, int]]:
+        """The weekly patch window: weekday (a key of :data:`WEEKDAYS`, open that day) ->
+        (start, end) in wall-clock minutes from that day's midnight (end may pass 1440, the
+        next day). Closures are not included (their own hours apply on their dates)."""
+        windows = {}
+        for name in WEEKDAYS:
+            events = dict(self._day_events(getattr(self.branch__hours, name)))
+            if events:
+                windows[name] = (events["patch_start"], events["patch_end"])
+        return windows
+
     def patch_calendar(self, after_minutes: int = 0) -> list[str]:
         """The ``OnCalendar=`` expressions firing ``after_minutes`` into the patch window of every
         opening day: the weekday expressions, then one full-date expression per closure with

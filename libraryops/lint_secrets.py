@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-SECRET_NAME = re.compile(r"password|passphrase|psk|secret|token", re.IGNORECASE)
+SECRET_NAME = re.compile(r"password|passphrase|psk|secret|token|(?:^|_)pass$", re.IGNORECASE)
 LOCATION_NAME = re.compile(r"_(file|path|dir)$", re.IGNORECASE)
 VAULT_PASSWORD_FILE = re.compile(r"^\.?vault[-_.]?pass", re.IGNORECASE)
 # A whole-value Jinja expression over other variables ({{ vault_x }}, {{ x | default({}) }}); one

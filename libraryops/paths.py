@@ -25,8 +25,11 @@ def site_dir(site: str) -> Path:
     """
     path = INVENTORIES / site
     if not site or "/" in site or not (path / "hosts.yml").is_file():
-        known = sorted(p.name for p in INVENTORIES.iterdir() if (p / "hosts.yml").is_file())
-        raise SiteError(f"SITE={site!r}: no inventories/{site}/hosts.yml (allowed: {known})")
+        known = ", ".join(sorted(
+            p.name for p in INVENTORIES.iterdir() if (p / "hosts.yml").is_file()))
+        where = f"{site}/hosts.yml" if "/" in site else f"inventories/{site}/hosts.yml"
+        raise SiteError(f"SITE={site!r}: no {where} (allowed: a site name under inventories/: "
+                        f"{known}, or a site directory holding hosts.yml)")
     return path
 
 

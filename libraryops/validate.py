@@ -274,7 +274,8 @@ class Site:
 
     def model_problems(self, model: type[BaseModel], hosts: Iterable[str],
                        expected: Path) -> Iterator[Problem]:
-        """Validate each host's merged variables with ``model``.
+        """Validate each host's merged variables with ``model``; a key of the model that is
+        present with an empty value (YAML null) is a problem too, not a fallback to the default.
 
         The host's variables are also the validation context (validators that need a sibling
         variable, e.g. ``lab__state_dir``, read it there). A problem names the file that defines
@@ -283,6 +284,13 @@ class Site:
         """
         for host in hosts:
             hostvars = self.inventory.hosts.get(host, {})
+            for name, info in model.model_fields.items():
+                if name in hostvars and hostvars[name] is None:
+                    file = self.source(name, host) or expected
+                    prefix = f"hosts.{host}." if file == self.files.hosts_file else ""
+                    yield Problem(display_path(file), prefix + name,
+                                  "no value (the key is there, its value empty)",
+                                  info.description or "")
             try:
                 model.model_validate(hostvars, context=hostvars)
             except ValidationError as exc:
@@ -529,6 +537,11 @@ class AccountsModel(BaseModel):
                                info: ValidationInfo) -> list[ManagementUser]:
         user = (info.context or {}).get("ansible_user", "root")
         names = [entry.name for entry in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise _fail("twice", f"lists {', '.join(twice)} more than once: the accounts role "
+                                 "would keep only the last entry's keys (a lockout)",
+                        allowed="each account once, with all its keys")
         if user != "root" and user not in names:
             raise _fail("lockout", "does not list the account the engines connect as "
                                    "(ansible_user): converging would lock the manager out",
@@ -574,6 +587,19 @@ class PublicPcModel(BaseModel):
     public_pc__lab_no_vt: bool | None = Field(None, strict=True, description="true or false")
     public_pc__power_actions: Literal["act", "log"] | None = Field(
         None, description="act (power off and set the RTC wake alarm) or log (only log them)")
+
+    @field_validator("public_pc__patron_user")
+    @classmethod
+    def _patron_is_not_a_manager(cls, user: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        managers = {str(entry.get("name")) for entry in context.get(
+            "accounts__management_users") or [] if isinstance(entry, dict)}
+        managers.add(str(context.get("ansible_user", "root")))
+        if user in managers:
+            raise _fail("manager", "a management account: its home would be wiped and its "
+                                   "sessions ended at every patron logout",
+                        allowed="a Linux user name of its own, e.g. patron")
+        return user
 
     @field_validator("public_pc__idle_warning_seconds")
     @classmethod
@@ -702,6 +728,12 @@ def check_variable_names(site: Site) -> Iterator[Problem]:
         for file, variables in definitions:
             for variable in sorted(variables):
                 owner = variable.split("__", 1)[0]
+                near_owner = difflib.get_close_matches(owner, owners, n=1, cutoff=0.75)
+                if "__" in variable and owner not in owners and near_owner:
+                    yield Problem(display_path(file), variable,
+                                  f"no role, deploy or check owns {owner}__ (a typo of "
+                                  f"{near_owner[0]}__?)",
+                                  f"the {near_owner[0]}__* variables in the docs")
                 if "__" in variable and owner in owners and variable not in known:
                     near = difflib.get_close_matches(variable, known, n=3, cutoff=0.75)
                     yield Problem(display_path(file), variable,
@@ -711,6 +743,11 @@ def check_variable_names(site: Site) -> Iterator[Problem]:
 
 def _branch_scope(kind: str, name: str) -> bool:
     return kind == "group" and (name == "all" or bool(BRANCH_GROUP.fullmatch(name)))
+
+
+def _not_another_function_group(own: str) -> Callable[[str, str], bool]:
+    """Anywhere but the group_vars of a function group other than ``own``."""
+    return lambda kind, name: not (kind == "group" and name in FUNCTION_GROUPS and name != own)
 
 
 #: Variables that one scope owns -> (where they may be defined, where that is in words). Defined
@@ -729,6 +766,14 @@ SCOPED_VARIABLES: dict[re.Pattern, tuple[Callable[[str, str], bool], str]] = {
         "group_vars/<group>/firewall.yml; the site's rules are firewall__rules"),
     re.compile(r"firewall__host_rules"): (
         lambda kind, name: kind == "host", "host_vars/<host>/firewall.yml"),
+    re.compile(r"wireless__\w+"): (
+        lambda kind, name: kind == "group" and name == "all",
+        "group_vars/all/wireless.yml or wireless_vault.yml: one declaration per site"),
+    **{re.compile(rf"{owner}__\w+"): (
+        _not_another_function_group(group), f"group_vars/{group}/ (or all/, a branch's, a "
+                                            "host's), never another function group's")
+       for owner, group in (("public_pc", "public_pcs"), ("staff_workstation", "staff_machines"),
+                            ("wireless_ap", "wireless_aps"))},
 }
 
 

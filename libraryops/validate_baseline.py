@@ -68,6 +68,10 @@ def _network(value: str) -> str:
 
 
 Server = Annotated[str, Field(strict=True), AfterValidator(_server)]
+#: OnCalendar= expressions: a list of them, or one Jinja expression yielding it (the shipped
+#: sites' ``branch_patch_calendar`` filter), checked by systemd-analyze on the host.
+Calendar = Annotated[str, Field(strict=True, min_length=1)] | Annotated[
+    list[Annotated[str, Field(strict=True, min_length=1)]], Field(min_length=1)]
 Network = Annotated[str, Field(strict=True), AfterValidator(_network)]
 
 
@@ -93,32 +97,71 @@ class SshdModel(BaseModel):
 
 
 class UpdatesModel(BaseModel):
-    """The update schedule (role updates); the calendar expressions are checked on the host by
-    ``systemd-analyze calendar`` before they are installed. The upgrade starts at most
-    ``updates__download_randomized_delay_minutes`` into the branch's patch window: that delay
-    may take at most half the window, leaving the rest for installing and rebooting."""
+    """The update schedule (role updates), which a site sets explicitly (the role's defaults are
+    fixed night times, not the branch's patch window); the calendar expressions are checked on
+    the host by ``systemd-analyze calendar`` before they are installed. The upgrade starts at
+    most ``updates__download_randomized_delay_minutes`` into the branch's patch window: that
+    delay may take at most half the window, leaving the rest for installing and rebooting. A
+    reboot at a fixed time must fall inside the patch window of every opening weekday."""
 
-    updates__reboot_time: Annotated[str, Field(
-        strict=True, pattern=f"^(now|{_TIME.pattern})$")] | None = Field(
-        None, description='a local time "HH:MM", or now (when the upgrade run ends)')
+    updates__download_on_calendar: Calendar = Field(
+        description="OnCalendar= expressions, normally the patch window's "
+                    "(see inventories/example/group_vars/all/updates.yml)")
+    updates__upgrade_on_calendar: Calendar = Field(
+        description="OnCalendar= expressions, normally the patch window's "
+                    "(see inventories/example/group_vars/all/updates.yml)")
+    updates__reboot_time: Annotated[str, Field(strict=True, pattern=f"^(now|{_TIME.pattern})$")] \
+        = Field(description='now (when the upgrade run ends), or a local time "HH:MM" inside '
+                            "every opening day's patch window")
+    updates__catch_up_missed_runs: bool = Field(strict=True, description="true or false")
     updates__automatic_reboot: bool | None = Field(None, strict=True, description="true or false")
     updates__download_randomized_delay_minutes: int | None = Field(
         None, strict=True, ge=0, le=240, description="whole minutes, 0-240, at most half of "
                                                      "branch__patch_window_minutes")
-    updates__catch_up_missed_runs: bool | None = Field(None, strict=True,
-                                                       description="true or false")
 
     @field_validator("updates__download_randomized_delay_minutes")
     @classmethod
     def _inside_patch_window(cls, delay: int | None, info: ValidationInfo) -> int | None:
-        window = (info.context or {}).get("branch__patch_window_minutes")
-        if delay is not None and isinstance(window, int) and delay > window // 2:
+        context = info.context or {}
+        window = context.get("branch__patch_window_minutes")
+        if delay is not None and isinstance(window, int) and 15 <= window and delay > window // 2:
             from libraryops.validate import _fail
 
-            raise _fail("patch_window", "leaves less than half the branch's patch window for "
-                                        "installing and rebooting",
+            raise _fail("patch_window", f"leaves less than half of {_branch(context)}'s "
+                                        f"{window}-minute patch window for installing and "
+                                        "rebooting",
                         allowed=f"0-{window // 2} (half of branch__patch_window_minutes)")
         return delay
+
+    @field_validator("updates__reboot_time")
+    @classmethod
+    def _reboot_in_patch_window(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        if value == "now" or context.get("updates__automatic_reboot") is False:
+            return value
+        from pydantic import ValidationError
+
+        from libraryops.hours import BranchHours
+        from libraryops.validate import _fail
+
+        try:
+            windows = BranchHours.from_vars(context).patch_windows()
+        except ValidationError:
+            return value  # the hours checker reports the hours themselves
+        hour, minute = map(int, value.split(":"))
+        at = hour * 60 + minute
+        outside = [day for day, (start, end) in windows.items()
+                   if not (start <= at < end or start <= at + 1440 < end)]
+        if outside:
+            raise _fail("patch_window", f"outside {_branch(context)}'s patch window on "
+                                        f"{', '.join(outside)}: the reboot would not happen "
+                                        "while the building is closed and the PCs are on",
+                        allowed='now, or a time inside every opening day\'s patch window')
+        return value
+
+
+def _branch(context: dict) -> str:
+    return str(context.get("branch__name") or "the branch")
 
 
 class Printer(BaseModel):

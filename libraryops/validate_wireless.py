@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from libraryops.wireless import (
+    BANDS,
     ENTERPRISE,
     PERSONAL,
     SECRET_KEYS,
@@ -42,7 +43,7 @@ WIRELESS_FILE = ("all", "wireless.yml")
 VAULT_FILE = ("all", "wireless_vault.yml")
 AP_FILE = ("wireless_aps", "wireless_ap.yml")
 #: Variable names that hold a secret wherever they are defined.
-SECRET_NAME = re.compile(r"(?:^|_)(password|passphrase|secret|psk)$")
+SECRET_NAME = re.compile(r"(?:^|_)(pass|password|passphrase|secret|psk)$")
 _STORE_IN_VAULT = ("a vault-encrypted file (ansible-vault encrypt group_vars/all/"
                    "wireless_vault.yml) or an inline !vault value")
 
@@ -148,9 +149,29 @@ def _secrets_match(model: WirelessModel, file: str) -> list[Problem]:
 
 
 def check_access_points(site: Site) -> Iterator[Problem]:
-    """Radios and uplink of every host in ``wireless_aps`` (:class:`AccessPointModel`)."""
+    """Radios and uplink of every host in ``wireless_aps`` (:class:`AccessPointModel`), and,
+    when the site has access points, every network on a band one of their radios has (the
+    planner leaves a network without one out, silently)."""
+    from libraryops.validate import Problem, display_path
+
     members = site.inventory.groups.get("wireless_aps", [])
     yield from site.model_problems(AccessPointModel, members, _expected(site, AP_FILE))
+    radios = [radio for host in members
+              for radio in site.inventory.hosts[host].get("wireless_ap__radios") or []]
+    served = {radio.get("band") for radio in radios if isinstance(radio, dict)}
+    if not members or not served:
+        return
+    host = members[0]
+    networks = site.inventory.hosts[host].get("wireless__networks") or []
+    file = site.source("wireless__networks", host) or _expected(site, WIRELESS_FILE)
+    for index, network in enumerate(networks):
+        bands = network.get("bands") if isinstance(network, dict) else None
+        known = isinstance(bands, list) and bands and all(b in BANDS for b in bands)
+        if known and not served.intersection(bands):
+            yield Problem(display_path(file), f"wireless__networks[{index}].bands",
+                          f"no access point has a radio on {', '.join(map(str, bands))}: "
+                          f"{network.get('name', 'this network')} would be served nowhere",
+                          f"a band some wireless_ap__radios has: {', '.join(sorted(served))}")
 
 
 # ---------------------------------------------------------------------------------------------

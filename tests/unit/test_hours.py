@@ -343,3 +343,12 @@ def test_the_patch_calendar_moves_to_the_next_weekday_after_a_late_closing():
 def test_the_patch_calendar_refuses_minutes_outside_the_window(after):
     with pytest.raises(ValueError, match=r"outside the patch window \(allowed: 0-89"):
         LAB.patch_calendar(after)
+
+
+def test_the_weekly_patch_windows_start_after_each_days_last_closing():
+    assert LAB.patch_windows() == {
+        day: (closing + 15, closing + 105) for day, closing in (
+            ("monday", 1200), ("tuesday", 1200), ("wednesday", 1200), ("thursday", 1200),
+            ("friday", 1080), ("saturday", 1020))}
+    late = branch({"friday": [["10:00", "23:50"]]}, shutdown_grace_minutes=150)
+    assert late.patch_windows() == {"friday": (1445, 1535)}  # 00:05-01:35 on Saturday

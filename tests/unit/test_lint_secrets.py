@@ -192,3 +192,10 @@ def test_a_site_vault_password_file_fails_lint(tree, tmp_path):
     run = pre_commit(work, "plaintext-secrets", ["inventories/riverton/vault-password.txt"])
     assert run.returncode == 1, run.stdout + run.stderr
     assert "inventories/riverton/vault-password.txt:1" in run.stdout
+
+
+def test_ansible_connection_passwords_are_secret_names():
+    text = "---\nansible_become_pass: ordinary-words-7\nansible_ssh_pass: ordinary-words-7\n"
+    assert [(line, key) for line, key, _ in check_yaml(text)] == [
+        (2, "ansible_become_pass"), (3, "ansible_ssh_pass")]
+    assert check_yaml("---\nbypass: ordinary-words-7\n") == []

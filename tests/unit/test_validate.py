@@ -384,6 +384,35 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
          "rules are firewall__group_rules")]),
     "host firewall rules for every host": (_host_firewall_rules_in_all, [
         ("group_vars/all/firewall.yml", "firewall__host_rules", "defined for group all")]),
+    "same management account twice": (
+        lambda s: edit(s, ACCOUNTS, "  - name: townit", "  - name: libops"), [
+            (ACCOUNTS, "accounts__management_users", "lists libops more than once: the accounts "
+             "role would keep only the last entry's keys (a lockout)")]),
+    "patron user is a management account": (
+        lambda s: edit(s, PUBLIC_PC, "public_pc__patron_user: patron",
+                       "public_pc__patron_user: townit"), [
+            (PUBLIC_PC, "public_pc__patron_user", "a management account: its home would be "
+                                                  "wiped")]),
+    "a key with an empty value": (
+        lambda s: edit(s, PUBLIC_PC, "public_pc__patron_user: patron", "public_pc__patron_user:"),
+        [(PUBLIC_PC, "public_pc__patron_user", "no value (the key is there, its value empty) "
+                                               "(allowed: a Linux user name")]),
+    "wireless declaration in a function group": (
+        lambda s: write(s, "group_vars/wireless_aps/wireless.yml",
+                        "---\nwireless__country_code: CA\n"), [
+            ("group_vars/wireless_aps/wireless.yml", "wireless__country_code",
+             "defined for group wireless_aps, outside its scope: it would silently override or "
+             "replace the value where it belongs (allowed: group_vars/all/wireless.yml")]),
+    "public PC setting in another function group": (
+        lambda s: write(s, "group_vars/staff_machines/public_pc.yml",
+                        "---\npublic_pc__idle_logout_minutes: 10\n"), [
+            ("group_vars/staff_machines/public_pc.yml", "public_pc__idle_logout_minutes",
+             "defined for group staff_machines, outside its scope")]),
+    "typo in a variable's owner prefix": (
+        lambda s: write(s, "group_vars/branch_east/typo.yml",
+                        "---\nbrnach__timezone: America/Chicago\n"), [
+            ("group_vars/branch_east/typo.yml", "brnach__timezone",
+             "no role, deploy or check owns brnach__ (a typo of branch__?)")]),
     "catalog URL with a space": (
         lambda s: edit(s, EAST, "https://catalog.example.org/east/",
                        "https://catalog.example.org/east branch/"), [

@@ -112,6 +112,10 @@ BAD = {
     "country code not assigned in ISO 3166-1": (
         lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: XK"),
         [(WIRELESS, "wireless__country_code", "not an ISO 3166-1 alpha-2 country code")]),
+    "a network on a band no access point has": (
+        lambda s: edit(s, AP, "band: 5GHz, channel: 44}", "band: 2.4GHz, channel: 11}"),
+        [(WIRELESS, "wireless__networks[1].bands", "no access point has a radio on 5GHz: staff "
+          "would be served nowhere (allowed: a band some wireless_ap__radios has: 2.4GHz)")]),
     "5GHz channel on the 2.4GHz radio": (
         lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 36}"),
         [(AP, "wireless_ap__radios[0].channel", "not a 2.4GHz channel (allowed: 2.4GHz "
@@ -336,3 +340,13 @@ def test_country_list_is_iso_3166_alpha_2():
     assert len(codes) == 249
     assert {"US", "CA", "GB", "DE", "DK", "AU"} <= codes
     assert not {"UK", "XK", "EU", "00"} & codes
+
+
+def test_an_ssh_or_become_password_in_plain_text_is_refused_without_printing_it(example, capsys):
+    value = "ordinary-words-7"
+    write(example, "group_vars/all/connection.yml",
+          f"---\nansible_become_pass: {value}\nansible_ssh_pass: {value}\n")
+    lines = assert_problems(example, capsys, [
+        ("group_vars/all/connection.yml", key, "a secret stored unencrypted outside a vault file")
+        for key in ("ansible_become_pass", "ansible_ssh_pass")])
+    assert not any(value in line for line in lines)
