@@ -67,6 +67,24 @@ def created_hosts(layout: Layout) -> list[str]:
     return sorted(p.name for p in layout.hosts.iterdir()) if layout.hosts.is_dir() else []
 
 
+#: Where a host's fixed address is written (:func:`write_identity`), relative to its root.
+HOST0_NETWORK = "etc/systemd/network/10-host0.network"
+
+
+def running_addresses(layout: Layout) -> dict[str, str]:
+    """{address: host name} of the running lab hosts of any inventory (the lab, a molecule
+    scenario, the bench), read from the ``Address=`` each was given in its overlay."""
+    found = {}
+    for name in created_hosts(layout):
+        network = host_paths(layout, name).upper / HOST0_NETWORK
+        if supervisor_pid(layout, name) is None or not network.is_file():
+            continue
+        match = re.search(r"^Address=([0-9.]+)/", network.read_text(), re.MULTILINE)
+        if match:
+            found[match[1]] = name
+    return found
+
+
 def supervisor_pid(layout: Layout, name: str) -> int | None:
     """The pid of a host's running supervisor, or None (a stale pid file is ignored)."""
     pid = read_pid(host_paths(layout, name).pidfile)
@@ -116,8 +134,7 @@ def write_identity(config: LabConfig, host: LabHost, root: Path) -> None:
         "etc/hostname": (host.name + "\n", 0o644),
         "etc/hosts": (render.etc_hosts(host.name, config.hosts), 0o644),
         "etc/resolv.conf": ("", 0o644),
-        "etc/systemd/network/10-host0.network": (render.networkd_host0(host, config.network),
-                                                 0o644),
+        HOST0_NETWORK: (render.networkd_host0(host, config.network), 0o644),
         "root/.ssh/authorized_keys": (config.layout.public_key.read_text(), 0o600),
     }
     for relative, (text, mode) in files.items():

@@ -206,6 +206,14 @@ def _start_hosts(config: LabConfig, base: image.Image) -> str:
     stopped = [h for h in config.hosts if hosts.supervisor_pid(layout, h.name) is None]
     if not stopped:
         return f"all {len(config.hosts)} hosts already running"
+    taken = hosts.running_addresses(layout)
+    for host in stopped:
+        other = taken.get(str(host.address))
+        if other and other != host.name:
+            raise LabError(
+                f"{host.name}: address {host.address} is in use by the running lab host {other} "
+                f"(another inventory); take {other} down first or give {host.name} another "
+                "ansible_host")
     hosts.stop(layout, [h.name for h in stopped])  # leftovers of a half-made host, if any
     kinds = [hosts.prepare(config, h, base) for h in stopped]
     for host in stopped:

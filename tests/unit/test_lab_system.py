@@ -121,3 +121,19 @@ def test_a_host_degraded_only_by_a_login_manager_is_reset_not_refused(
                                                   r"user@0.service, cups.service"):
             hosts.wait_ready(Config, [host], timeout=5)
         assert ["systemctl", "reset-failed", "user@*.service"] not in calls
+
+
+def test_running_addresses_are_read_from_each_hosts_own_network_file(tmp_path, monkeypatch):
+    from libraryops.lab import hosts
+    from libraryops.lab.config import Layout
+
+    layout = Layout(tmp_path)
+    for name, address in (("main-pub-01", "10.123.0.11"), ("mol-x-01", "10.123.0.105"),
+                          ("stopped-01", "10.123.0.12")):
+        network = hosts.host_paths(layout, name).upper / hosts.HOST0_NETWORK
+        network.parent.mkdir(parents=True)
+        network.write_text(f"[Network]\nAddress={address}/24\nDHCP=no\n")
+    monkeypatch.setattr(hosts, "supervisor_pid",
+                        lambda layout, name: None if name == "stopped-01" else 4242)
+    assert hosts.running_addresses(layout) == {"10.123.0.11": "main-pub-01",
+                                               "10.123.0.105": "mol-x-01"}
