@@ -16,8 +16,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
+import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from libraryops import firewall
@@ -32,6 +34,15 @@ FIREWALL_LAYERS = ("firewall__rules", "firewall__group_rules", "firewall__host_r
 DEPENDENT_RULES = re.compile(r"[a-z0-9_]+__firewall__dependent_rules")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z][a-z0-9-]*[a-z0-9]")
+
+
+@cache
+def role_default(role: str, name: str) -> Any:
+    """A role's default for ``name`` (``roles/<role>/defaults/main.yml``; None when absent)."""
+    from libraryops import paths
+
+    defaults = yaml.safe_load((paths.REPO / "roles" / role / "defaults" / "main.yml").read_text())
+    return (defaults or {}).get(name)
 
 
 def _lab_local(host: str, info: ValidationInfo) -> str:
@@ -94,6 +105,25 @@ class SshdModel(BaseModel):
         None, description="a list of Unix group names, at least one")
     sshd__password_authentication: bool | None = Field(None, strict=True,
                                                        description="true or false")
+
+    @field_validator("sshd__allow_groups")
+    @classmethod
+    def _keeps_the_engines_in(cls, groups: list[str] | None,
+                              info: ValidationInfo) -> list[str] | None:
+        """The engines' account must stay allowed: root by the group root, a management
+        account by the group the accounts role puts it in (``accounts__admin_group``)."""
+        context = info.context or {}
+        user = context.get("ansible_user", "root")
+        group = "root" if user == "root" else str(
+            context.get("accounts__admin_group") or role_default("accounts",
+                                                                 "accounts__admin_group"))
+        if groups is not None and group not in groups:
+            from libraryops.validate import _fail
+
+            raise _fail("lockout", f"does not allow {group}, the group of {user}, the account "
+                                   "the engines connect as: converging would lock the manager "
+                                   "out", allowed=f"a list including {group}")
+        return groups
 
 
 class UpdatesModel(BaseModel):

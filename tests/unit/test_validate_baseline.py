@@ -95,6 +95,10 @@ BAD = {
     "management network with host bits": (
         lambda s: edit(s, SSHD, "198.51.100.0/28", "198.51.100.1/28"),
         [(SSHD, "sshd__management_networks[0]", "not a network address")]),
+    "sshd does not allow the management accounts' group": (
+        lambda s: edit(s, SSHD, "[root, libraryops-admin]", "[root]"),
+        [(SSHD, "sshd__allow_groups", "does not allow libraryops-admin, the group of libops, "
+          "the account the engines connect as: converging would lock the manager out")]),
     "sshd allows no group": (
         lambda s: edit(s, SSHD, "[root, libraryops-admin]", "[]"),
         [(SSHD, "sshd__allow_groups", "at least 1 item")]),
