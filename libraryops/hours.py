@@ -734,6 +734,19 @@ def instant_text(at: dt.datetime, now: dt.datetime | None = None) -> str:
     return f"{at:%a} {at.day} {at:%b %Y} {when} {at:%Z}"
 
 
+def branch_hours(inventory: SiteInventory) -> dict[str, BranchHours | None]:
+    """Each ``branch_<slug>`` group with hosts -> its hours from the first host's variables, or
+    None when they do not validate (``make validate`` names the problems)."""
+    found: dict[str, BranchHours | None] = {}
+    for group, members in sorted(inventory.branches.items()):
+        if members:
+            try:
+                found[group] = BranchHours.from_vars(inventory.hosts[members[0]])
+            except ValidationError:
+                found[group] = None
+    return found
+
+
 def format_table(inventory: SiteInventory, now: dt.datetime) -> str:
     """The hours table of a site (``make hours``): one row per branch group.
 
@@ -751,15 +764,10 @@ def format_table(inventory: SiteInventory, now: dt.datetime) -> str:
               "patch window", "Wi-Fi off", "Wi-Fi on")
     rows = []
     site_name = inventory.path.name
-    for group, members in sorted(inventory.branches.items()):
-        if not members:
-            continue
-        hostvars = inventory.hosts[members[0]]
-        site_name = hostvars.get("site__name", site_name)
-        try:
-            rows.append(_row(group, BranchHours.from_vars(hostvars), now))
-        except ValidationError:
-            rows.append((group, "-", "invalid hours: run make validate", *["-"] * 6))
+    for group, hours in branch_hours(inventory).items():
+        site_name = inventory.hosts[inventory.branches[group][0]].get("site__name", site_name)
+        rows.append(_row(group, hours, now) if hours else (
+            group, "-", "invalid hours: run make validate", *["-"] * 6))
     lines = [f"{site_name}: hours at {instant_text(now.astimezone(UTC))}; next events in each "
              "branch's local time", ""]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
@@ -799,7 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m libraryops.hours table --site-dir DIR [--now ISO]``: print the hours table.
 
     ``--now`` is an ISO 8601 instant with an offset (``2027-03-01T14:00-05:00``, ``...Z``);
-    default: the current time. Returns 0, or 1 when the site cannot be read.
+    default: the current time. Returns 0, or 1 when the site cannot be read or a branch's
+    hours do not validate (the table is still printed, with that branch's row saying so).
     """
     parser = argparse.ArgumentParser(prog="python -m libraryops.hours")
     parser.add_argument("command", choices=["table"])
@@ -813,6 +822,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hours: {exc}", file=sys.stderr)
         return 1
     print(format_table(inventory, args.now or dt.datetime.now(UTC)), end="")
+    invalid = [group for group, hours in branch_hours(inventory).items() if hours is None]
+    if invalid:
+        print(f"hours: {', '.join(invalid)}: invalid hours; run make validate", file=sys.stderr)
+        return 1
     return 0
 
 

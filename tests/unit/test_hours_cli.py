@@ -128,3 +128,17 @@ def test_ansible_renders_the_timers_and_the_update_schedule_through_the_plugin(t
     # The lab inventory's update schedule (group_vars/all/updates.yml) is the patch window's.
     assert download == model.patch_calendar()
     assert upgrade == model.patch_calendar(lab_vars["updates__download_randomized_delay_minutes"])
+
+
+def test_the_table_exits_1_when_a_branchs_hours_do_not_validate(tmp_path, capsys):
+    import shutil
+
+    site = tmp_path / "lab"
+    shutil.copytree(LAB, site, symlinks=True)
+    hours_file = site / "group_vars" / "branch_main" / "hours.yml"
+    hours_file.write_text(hours_file.read_text().replace(
+        "branch__wake_lead_minutes: 30", "branch__wake_lead_minutes: 0"))
+    assert hours.main(["table", "--site-dir", str(site), "--now", "2027-03-01T12:00Z"]) == 1
+    out, err = capsys.readouterr()
+    assert "branch_main  -" in out and "invalid hours: run make validate" in out
+    assert err == "hours: branch_main: invalid hours; run make validate\n"
