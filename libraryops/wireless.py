@@ -124,6 +124,14 @@ def country_codes() -> frozenset[str]:
 # Value checks (messages never repeat the value: it may be a secret)
 
 
+def _country_text(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted ``NO`` (Norway) as false: say so instead of "not a string"."""
+    if isinstance(value, bool):
+        raise _fail("country", "unquoted: YAML reads NO, YES, ON or OFF as true/false",
+                    allowed='a quoted ISO 3166-1 alpha-2 code, e.g. "NO"')
+    return value
+
+
 def _country(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{2}", value):
         raise _fail("country", "not two upper-case letters",
@@ -211,8 +219,9 @@ def _domain(value: str) -> str:
 
 
 def _unique(values: list) -> list:
-    if len(set(values)) != len(values):
-        raise _fail("unique", "lists a value twice", allowed="each value once")
+    twice = sorted({str(v) for v in values if values.count(v) > 1})
+    if twice:
+        raise _fail("unique", f"lists {', '.join(twice)} more than once", allowed="each once")
     return values
 
 
@@ -339,7 +348,8 @@ class NetworkSecrets(BaseModel):
 class WirelessModel(BaseModel):
     """The site's wireless declaration as one host sees it."""
 
-    wireless__country_code: Annotated[str, Field(strict=True), AfterValidator(_country)] = Field(
+    wireless__country_code: Annotated[str, Field(strict=True), BeforeValidator(_country_text),
+                                      AfterValidator(_country)] = Field(
         description="an ISO 3166-1 alpha-2 code such as US")
     wireless__networks: list[NetworkEntry] = Field(
         min_length=1, description="a list of networks {name, ssid, security, vlan, isolation, "

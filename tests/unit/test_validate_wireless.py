@@ -109,6 +109,13 @@ BAD = {
     "country code in lower case": (
         lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: us"),
         [(WIRELESS, "wireless__country_code", "not two upper-case letters")]),
+    "country code NO unquoted (YAML reads false)": (
+        lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: NO"),
+        [(WIRELESS, "wireless__country_code", "unquoted: YAML reads NO, YES, ON or OFF as "
+                                              "true/false (allowed: a quoted ISO 3166-1")]),
+    "one radio interface twice": (
+        lambda s: edit(s, AP, "{interface: wlan1, band: 5GHz", "{interface: wlan0, band: 5GHz"),
+        [(AP, "wireless_ap__radios", "lists wlan0 more than once (allowed: each once)")]),
     "country code not assigned in ISO 3166-1": (
         lambda s: edit(s, WIRELESS, "wireless__country_code: US", "wireless__country_code: XK"),
         [(WIRELESS, "wireless__country_code", "not an ISO 3166-1 alpha-2 country code")]),
