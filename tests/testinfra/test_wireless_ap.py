@@ -9,11 +9,11 @@ assertion can never print a passphrase.
 import datetime as dt
 import re
 import shlex
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from libraryops import wireless
-from libraryops.hours import BranchHours
 
 testinfra_hosts = ["ansible://wireless_aps"]
 
@@ -22,8 +22,6 @@ PUBLIC_KEYS = ("interface", "bss", "bridge", "ssid2", "country_code", "hw_mode",
                "ap_isolate", "ignore_broadcast_ssid", "start_disabled", "wpa_key_mgmt",
                "ieee8021x", "ieee80211w", "auth_server_addr", "auth_server_port",
                "nas_identifier")
-_UTC_INSTANT = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+): \w{3} "
-                          r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$")
 
 
 @pytest.fixture
@@ -139,10 +137,10 @@ def test_hostapd_runs_only_where_it_can_and_the_host_is_not_degraded(host, ap):
     assert state == "running", failed
 
 
-def _wifi_timer_instants(host, start, end):
+def _wifi_timer_instants(host, systemd_instants, start, end):
     """(event, UTC instant) systemd will fire in [start, end): the loaded timers' own
-    calendars, expanded by systemd-analyze; weekday timers' instants on closure dates dropped
-    (what their ExecCondition does; its command is checked by the unit tests)."""
+    calendars, expanded by the host's systemd-analyze; weekday timers' instants on closure
+    dates dropped (what their ExecCondition does; its command is checked by the unit tests)."""
     closures = set(host.check_output("grep -v '^#' /etc/libraryops/closures || true").split())
     found = set()
     units = host.check_output("systemctl list-unit-files --no-legend --plain "
@@ -151,37 +149,26 @@ def _wifi_timer_instants(host, start, end):
         event = "wifi_on" if unit.startswith("libraryops-wifi-on") else "wifi_off"
         offset = 1 if "-after-midnight" in unit else -1 if "-before-midnight" in unit else 0
         calendar = host.check_output(f"systemctl show -P TimersCalendar {unit}")
-        for expression in re.findall(r"OnCalendar=(.*?) ;", calendar):
-            zone = expression.split()[-1]
-            out = host.check_output(
-                f"TZ=UTC LC_ALL=C systemd-analyze calendar --iterations=60 "
-                f"--base-time=@{int(start.timestamp())} {shlex.quote(expression)}")
-            for match in filter(None, map(_UTC_INSTANT.match, out.splitlines())):
-                at = dt.datetime.fromisoformat(match[1]).replace(tzinfo=dt.UTC)
-                opening_day = (at.astimezone(_zone(zone)) - dt.timedelta(days=offset)).date()
-                if start <= at < end and not (
-                        not unit.endswith("-dated") and opening_day.isoformat() in closures):
+        expressions = re.findall(r"OnCalendar=(.*?) ;", calendar)
+        for expression, instants in systemd_instants(expressions, start, end).items():
+            zone = ZoneInfo(expression.split()[-1])
+            for at in (i for i in instants if start <= i < end):
+                opening_day = (at.astimezone(zone) - dt.timedelta(days=offset)).date()
+                if unit.endswith("-dated") or opening_day.isoformat() not in closures:
                     found.add((event, at))
     return found
 
 
-def _zone(name):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
-
-
-def test_wifi_timers_fire_when_the_hours_model_says(host, ap):
+def test_wifi_timers_fire_when_the_hours_model_says(host, ap, hours, systemd_instants):
     if not ap["plan"]["scheduled"] or not ap["settings"]["wireless_ap__schedule_enabled"]:
         pytest.skip("no network of this AP follows the opening hours")
-    hours = BranchHours.from_vars(ap["inventory"])
     assert host.file("/etc/libraryops/closures").content_string == hours.closures_file()
     start = dt.datetime.now(dt.UTC).replace(microsecond=0)
     end = start + dt.timedelta(days=21)
     expected = {(e.kind, e.at.astimezone(dt.UTC)) for e in hours.events(start, end)
                 if e.kind in ("wifi_on", "wifi_off")}
     assert expected, "the hours have Wi-Fi events in three weeks"
-    assert _wifi_timer_instants(host, start, end) == expected
+    assert _wifi_timer_instants(host, systemd_instants, start, end) == expected
     for timer in (t for t in hours.timer_plan()["timers"] if t["event"].startswith("wifi")):
         assert host.service(f"{timer['unit']}.timer").is_enabled
 
@@ -209,13 +196,12 @@ def test_the_switch_records_each_networks_state_and_says_so(host, ap):
         host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(before)} {network}")
 
 
-def test_the_timers_services_switch_the_scheduled_networks(host, ap):
+def test_the_timers_services_switch_the_scheduled_networks(host, ap, hours):
     """What the weekday timers fire, run now through systemd (ExecCondition included): the
     networks go off, then on, unless today is a closure date (then the condition skips both)."""
     scheduled = sorted(ap["plan"]["scheduled"])
     if not scheduled or not ap["settings"]["wireless_ap__schedule_enabled"]:
         pytest.skip("no network of this AP follows the opening hours")
-    hours = BranchHours.from_vars(ap["inventory"])
     units = {t["event"]: t["unit"] for t in hours.timer_plan()["timers"]
              if t["event"] in ("wifi_on", "wifi_off") and t["day_offset"] == 0}
     if set(units) != {"wifi_on", "wifi_off"}:
