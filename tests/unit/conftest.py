@@ -14,6 +14,21 @@ def _site_vault_password(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def load_module():
+    """``load_module(path)``: a Python file that is not importable by name (an Ansible filter
+    plugin) loaded as a module."""
+    import importlib.util
+
+    def _load(path: Path):
+        spec = importlib.util.spec_from_file_location(f"libraryops_test_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return _load
+
+
+@pytest.fixture(scope="session")
 def key_pair(tmp_path_factory) -> Path:
     """A fresh ed25519 key pair made by ssh-keygen; returns the private key's path."""
     private = tmp_path_factory.mktemp("keys") / "id_ed25519"

@@ -1,6 +1,5 @@
 """The bench's pure parts (libraryops/bench.py, tests/bench/filter_plugins): no hosts, no timing."""
 
-import importlib.util
 import ipaddress
 import os
 import subprocess
@@ -18,11 +17,8 @@ FILTERS = paths.REPO / "tests" / "bench" / "filter_plugins" / "deploy_source.py"
 
 
 @pytest.fixture(scope="module")
-def deploy_source():
-    loaded = importlib.util.spec_from_file_location("deploy_source", FILTERS)
-    module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
-    return module
+def deploy_source(load_module):
+    return load_module(FILTERS)
 
 
 def test_the_generated_azure_spec_is_valid_and_has_exactly_the_asked_items(tmp_path):

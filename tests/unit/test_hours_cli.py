@@ -5,7 +5,6 @@ The filter plugin is checked twice: imported as a module, and through a real ``a
 PYTHONPATH, so the plugin's own ``sys.path`` fix is what makes ``libraryops`` importable.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -78,11 +77,8 @@ def test_an_unreadable_site_exits_1(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def plugin():
-    spec = importlib.util.spec_from_file_location("libraryops_filter_hours", PLUGIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def plugin(load_module):
+    return load_module(PLUGIN)
 
 
 @pytest.fixture(scope="module")

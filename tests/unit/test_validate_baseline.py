@@ -166,22 +166,12 @@ def test_comment_cannot_break_out_of_the_nft_string():
         ("80/tcp.comment", "may not contain double quotes, backslashes or line breaks")]
 
 
-def _filter_plugin():
-    import importlib.util
+def test_role_filter_merges_by_declarer_and_refuses_conflicts(load_module):
+    from ansible.errors import AnsibleFilterError
 
     from libraryops import paths
 
-    path = paths.REPO / "roles" / "firewall" / "filter_plugins" / "firewall.py"
-    spec = importlib.util.spec_from_file_location("firewall_filters", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_role_filter_merges_by_declarer_and_refuses_conflicts():
-    from ansible.errors import AnsibleFilterError
-
-    plugin = _filter_plugin()
+    plugin = load_module(paths.REPO / "roles" / "firewall" / "filter_plugins" / "firewall.py")
     plan = plugin.firewall_rules({"9100/tcp": {"sources": ["192.0.2.0/24"]}}, {}, {},
                                  {"sshd": {"22/tcp": {"sources": ["10.123.0.0/24"]}}})
     assert [(r["port"], r["declared_by"]) for r in plan] == [
