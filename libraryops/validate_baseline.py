@@ -20,9 +20,17 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from libraryops import firewall
+from libraryops.hours import BranchHours
 
 if TYPE_CHECKING:
     from libraryops.validate import Problem, Site
@@ -153,8 +161,9 @@ class UpdatesModel(BaseModel):
     @classmethod
     def _inside_patch_window(cls, delay: int | None, info: ValidationInfo) -> int | None:
         context = info.context or {}
-        window = context.get("branch__patch_window_minutes")
-        if delay is not None and isinstance(window, int) and 15 <= window and delay > window // 2:
+        hours = _valid_hours(context)
+        window = hours.branch__patch_window_minutes if hours else None
+        if delay is not None and window is not None and delay > window // 2:
             from libraryops.validate import _fail
 
             raise _fail("patch_window", f"leaves less than half of {_branch(context)}'s "
@@ -169,15 +178,12 @@ class UpdatesModel(BaseModel):
         context = info.context or {}
         if value == "now" or context.get("updates__automatic_reboot") is False:
             return value
-        from pydantic import ValidationError
-
-        from libraryops.hours import BranchHours
         from libraryops.validate import _fail
 
-        try:
-            windows = BranchHours.from_vars(context).patch_windows()
-        except ValidationError:
-            return value  # the hours checker reports the hours themselves
+        hours = _valid_hours(context)
+        if hours is None:
+            return value
+        windows = hours.patch_windows()
         hour, minute = map(int, value.split(":"))
         at = hour * 60 + minute
         outside = [day for day, (start, end) in windows.items()
@@ -188,6 +194,15 @@ class UpdatesModel(BaseModel):
                                         "while the building is closed and the PCs are on",
                         allowed='now, or a time inside every opening day\'s patch window')
         return value
+
+
+def _valid_hours(context: dict) -> BranchHours | None:
+    """The host's branch hours, or None when they do not validate (check_hours reports them:
+    a cross-check against them would only repeat the problem)."""
+    try:
+        return BranchHours.from_vars(context)
+    except ValidationError:
+        return None
 
 
 def _branch(context: dict) -> str:
