@@ -12,18 +12,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils dbus-daemon \
+                faketime \
                 chromium
+# NOW=<ISO 8601 instant with offset> runs the controller "as of" that instant (libraryops.clock):
+# the hours table, the open-hours guard, apply's deferrals and the tests' expectations.
+ifdef NOW
+export LIBRARYOPS_NOW := $(NOW)
+endif
 # The open-hours guard (libraryops.guard) in front of every disruptive target: exit 1 while a
-# branch of LIMIT is open, unless FORCE=1; NOW=<ISO instant with offset> fixes its clock (tests).
+# branch of LIMIT is open, unless FORCE=1.
 GUARD = $(PY) -m libraryops.guard --site-dir inventories/$(SITE) --limit '$(LIMIT)' \
-        $(if $(filter 1,$(FORCE)),--force) $(if $(NOW),--now '$(NOW)')
+        $(if $(filter 1,$(FORCE)),--force)
 ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-$(wildcard $(CURDIR)/inventories/$(SITE)/vault-password.txt)} \
         $(VENV)/bin/ansible -i inventories/$(SITE)/hosts.yml
 AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
-        verify lab azure-plan azure-apply azure-drift hours reboot poweroff logout lint unit integration \
+        verify lab azure-plan azure-apply azure-drift hours closures reboot poweroff logout lint unit integration \
         molecule test clean
 
 help: ## List the targets
@@ -67,7 +73,7 @@ plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGE
 	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
 
 apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
-	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH)) $(if $(NOW),--now '$(NOW)')
+	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH))
 
 verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
@@ -85,7 +91,11 @@ azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azur
 	@$(PY) azure/drift.py $(AZURE)
 
 hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi-Fi (SITE=, NOW=)
-	@$(PY) -m libraryops.hours table --site-dir inventories/$(SITE) $(if $(NOW),--now '$(NOW)')
+	@$(PY) -m libraryops.hours_table table --site-dir inventories/$(SITE)
+
+closures: deps ## Suggest next year's public holidays as closures to review and paste (YEAR=)
+	@$(PY) -m libraryops.hours_table suggest-closures --site-dir inventories/$(SITE) \
+	  $(if $(YEAR),--year '$(YEAR)')
 
 reboot: validate ## Reboot LIMIT= (branch, group or host); refused in opening hours unless FORCE=1
 	@$(GUARD)

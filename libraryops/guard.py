@@ -22,8 +22,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from libraryops import paths
-from libraryops.hours import UTC, BranchHours, aware_instant, instant_text
+from libraryops import clock, paths
+from libraryops.hours import BranchHours
+from libraryops.hours_table import instant_text
 from libraryops.inventory import InventoryError, SiteInventory, load_site
 
 #: Characters of an Ansible pattern this guard does not evaluate (wildcards, regex, subscripts).
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="ISO 8601 instant with an offset to judge (default: now)")
     args = parser.parse_args(argv)
     try:
-        now = aware_instant(args.now) if args.now else dt.datetime.now(UTC)
+        now = clock.now(args.now)
         paths.refuse_documentation_site(args.site_dir.name, args.site_dir)
         if not args.limit.strip():
             raise InventoryError("LIMIT= is empty: name a branch, group or host (or all)")

@@ -44,23 +44,21 @@ Time semantics (IANA tz database: Python's :mod:`zoneinfo` reads the system's
   timers whose ``ExecCondition=`` skips the dates listed in the closures file, plus dated timers
   for the closures that have modified hours.
 
-``python -m libraryops.hours table --site-dir DIR [--now ISO]`` prints the hours table of a site
-(``make hours``).
+The hours table of a site for people (``make hours``) and the instants as people read them are
+in :mod:`libraryops.hours_table`.
 """
 
 from __future__ import annotations
 
-import argparse
+import calendar
 import datetime as dt
 import re
-import sys
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -70,13 +68,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-
-from libraryops.inventory import InventoryError, SiteInventory, load_site
 
 UTC = dt.UTC
 #: Minutes in a day; "24:00" is minute 1440 of its date.
@@ -87,6 +82,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 SYSTEMD_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: The closures file on a host: one ISO date per line (comment lines start with #).
 CLOSURES_PATH = "/etc/libraryops/closures"
+#: How far ahead the closure dates must reach before ``make validate`` and ``make hours`` warn.
+CLOSURES_NOTICE_MONTHS = 4
 #: Event kind -> (timer unit stem, what happens), in the order they happen around an opening day.
 EVENTS = {
     "wake": ("wake", "public PCs power on before the first opening"),
@@ -100,7 +97,7 @@ EVENTS = {
 #: Day offset of a weekday timer (the day it fires minus the opening day) -> unit name suffix.
 OFFSET_SUFFIX = {-1: "-before-midnight", 0: "", 1: "-after-midnight"}
 #: The ``date`` argument that yields the opening day when a timer of that offset fires.
-_OPENING_DAY = {-1: " -d tomorrow", 0: "", 1: " -d yesterday"}
+_OPENING_DAY = {-1: ' -d "12:00 tomorrow"', 0: "", 1: ' -d "12:00 yesterday"'}
 _HHMM = re.compile(r"(\d\d):(\d\d)")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _NIGHT_TEXT = ("more closed minutes between a day's last closing and the next day's first opening "
@@ -150,6 +147,15 @@ def _interval(value: Any) -> tuple[int, int]:
                     allowed=_INTERVAL_TEXT + "; a day ends at 24:00 and the next day starts "
                     "with its own intervals")
     return opens, closes
+
+
+def _day_minute(value: Any) -> int:
+    """A quoted local ``"HH:MM"`` time of day, 00:00-23:59, as minutes since local midnight."""
+    minute = _clock_minutes(value)
+    if minute == DAY:
+        raise _fail("time", "24:00 is the end of a day, not a time of day",
+                    allowed='a quoted local time "HH:MM", 00:00-23:59, e.g. "02:00"')
+    return minute
 
 
 def _separate(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -279,6 +285,11 @@ class BranchHours(BaseModel):
     branch__closures: list[Closure] = Field(
         [], description='a list of {date: "YYYY-MM-DD", hours: [...], reason: text}; '
                         "no hours = closed all day")
+    branch__patch_window_start: Annotated[int | None, BeforeValidator(
+        lambda v: None if v is None else _day_minute(v))] = Field(
+        None, validate_default=True,
+        description='a quoted local time "HH:MM" at which a declared daily patch window starts '
+                    "(required when the branch never opens or is open around the clock)")
 
     _closures: dict[dt.date, Closure] = PrivateAttr(default_factory=dict)
 
@@ -300,6 +311,8 @@ class BranchHours(BaseModel):
     @field_validator("branch__hours")
     @classmethod
     def _nights_long_enough(cls, week: WeekHours, info: ValidationInfo) -> WeekHours:
+        if _always_open(week):
+            return week  # no night at all: the PCs never shut down
         for today, tomorrow in pairwise((*WEEKDAYS, WEEKDAYS[0])):
             if _short_night(getattr(week, today), getattr(week, tomorrow), info):
                 raise _fail("night", f"too little closed time between {today}'s last closing "
@@ -318,6 +331,11 @@ class BranchHours(BaseModel):
         week = info.data.get("branch__hours")
         if week is None:
             return closures
+        if closures and _always_open(week):
+            raise _fail("closure", "listed for a branch open around the clock, whose PCs never "
+                                   "shut down and wake (a closure would need a shutdown the "
+                                   "evening before)",
+                        allowed="[] for a branch whose every day is [[\"00:00\", \"24:00\"]]")
         by_date = {closure.date: closure.hours for closure in closures}
 
         def hours_on(day: dt.date) -> list[tuple[int, int]]:
@@ -330,6 +348,49 @@ class BranchHours(BaseModel):
                                          f"{day.isoformat()} and the next day",
                                 allowed=_NIGHT_TEXT)
         return closures
+
+    @field_validator("branch__patch_window_start")
+    @classmethod
+    def _declared_where_needed(cls, start: int | None, info: ValidationInfo) -> int | None:
+        """A branch with no closing (never open, or open around the clock) must declare its
+        patch window; a declared window of any other branch lies outside its opening hours."""
+        week, window = info.data.get("branch__hours"), info.data.get(
+            "branch__patch_window_minutes")
+        if week is None or window is None:
+            return start
+        days = [getattr(week, name) for name in WEEKDAYS]
+        if start is None:
+            if not any(days) or _always_open(week):
+                shape = "never opens" if not any(days) else "is open around the clock"
+                raise _fail("patch_window", f"missing: the branch {shape}, so there is no "
+                                            "closing to start its patch window after; without "
+                                            "it the update timers get no OnCalendar= and "
+                                            "security updates stop",
+                            allowed='a quoted local time "HH:MM" at which the daily patch '
+                                    'window starts, e.g. "02:00"')
+            return start
+        if _always_open(week):
+            return start  # every window is in opening hours: the manager chose this one
+        named = [(name, days[i], days[(i + 1) % 7]) for i, name in enumerate(WEEKDAYS)]
+        by_date = {c.date: c.hours for c in info.data.get("branch__closures", [])}
+        for day, hours in by_date.items():
+            tomorrow = day + dt.timedelta(days=1)
+            named.append((day.isoformat(), hours, by_date.get(
+                tomorrow, getattr(week, WEEKDAYS[tomorrow.weekday()]))))
+            yesterday = day - dt.timedelta(days=1)
+            named.append((yesterday.isoformat(), by_date.get(
+                yesterday, getattr(week, WEEKDAYS[yesterday.weekday()])), hours))
+        end = start + window
+        for name, today, tomorrow in named:
+            clash = [(a, b) for a, b in today if a < end and start < b] + [
+                (a, b) for a, b in tomorrow if a + DAY < end]
+            if clash:
+                raise _fail("patch_window", f"the declared patch window ({clock_text(start)} "
+                                            f"for {window} minutes) overlaps the opening hours "
+                                            f"of {name}",
+                            allowed="a start whose branch__patch_window_minutes-long window "
+                                    "falls outside every day's opening hours")
+        return start
 
     @classmethod
     def from_vars(cls, hostvars: Mapping[str, Any]) -> BranchHours:
@@ -353,6 +414,36 @@ class BranchHours(BaseModel):
         """The branch's time zone (IANA, via :mod:`zoneinfo`)."""
         return zoneinfo.ZoneInfo(self.branch__timezone)
 
+    @property
+    def always_open(self) -> bool:
+        """Whether every weekday is open from 00:00 to 24:00 (no closing: PCs never shut down,
+        Wi-Fi never switches, the patch window is declared)."""
+        return _always_open(self.branch__hours)
+
+    def closures_notice(self, now: dt.datetime) -> str | None:
+        """A warning when the listed closure dates end within :data:`CLOSURES_NOTICE_MONTHS` of
+        ``now``'s local date (next year's public holidays are missing, and would be treated as
+        opening days); None when they reach further, or when the branch never opens or never
+        closes (closures change nothing then).
+
+        Raises:
+            ValueError: ``now`` is naive.
+        """
+        days = [getattr(self.branch__hours, name) for name in WEEKDAYS]
+        if self.always_open or not any(days):
+            return None
+        today = self._local_day(now)
+        month = today.month - 1 + CLOSURES_NOTICE_MONTHS
+        year, month = today.year + month // 12, month % 12 + 1
+        horizon = dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        last = max(self._closures, default=None)
+        if last is not None and last >= horizon:
+            return None
+        listed = f"end on {last.isoformat()}" if last else "are not listed at all"
+        return (f"branch__closures: the closure dates {listed}, less than "
+                f"{CLOSURES_NOTICE_MONTHS} months ahead: next year's public holidays would be "
+                "opening days (make closures SITE=<site> suggests them)")
+
     def closure_on(self, day: dt.date) -> Closure | None:
         """The closure entry of a local date, or None."""
         return self._closures.get(day)
@@ -364,13 +455,15 @@ class BranchHours(BaseModel):
         return closure.hours if closure else getattr(self.branch__hours, WEEKDAYS[day.weekday()])
 
     def _day_events(self, intervals: list[tuple[int, int]]) -> list[tuple[str, int]]:
-        """(kind, wall-clock minutes from the opening day's midnight; may be < 0 or >= 1440)."""
-        if not intervals:
+        """(kind, wall-clock minutes from the opening day's midnight; may be < 0 or >= 1440) of
+        an opening day's intervals; none for a branch open around the clock, and no patch
+        events when the patch window is declared (:meth:`_declared_patch`)."""
+        if not intervals or self.always_open:
             return []
         first, last = intervals[0][0], intervals[-1][1]
         patch = last + self.branch__patch_delay_minutes
         shutdown = last + self.branch__shutdown_grace_minutes
-        return [
+        events = [
             ("wake", first - self.branch__wake_lead_minutes),
             ("wifi_on", first),
             ("wifi_off", last),
@@ -379,6 +472,22 @@ class BranchHours(BaseModel):
             ("warn", shutdown - self.branch__shutdown_warning_minutes),
             ("shutdown", shutdown),
         ]
+        if self.branch__patch_window_start is not None:
+            events = [(kind, at) for kind, at in events if not kind.startswith("patch")]
+        return events
+
+    def day_events(self, day: dt.date) -> list[tuple[str, int]]:
+        """The events planned for an opening day (a local date), before any DST adjustment:
+        ``(kind, wall-clock minutes from that day's midnight)``, may be < 0 or >= 1440."""
+        return self._day_events(self.hours_on(day)) + self._declared_patch()
+
+    def _declared_patch(self) -> list[tuple[str, int]]:
+        """The declared daily patch window's events (kind, minutes from that day's midnight):
+        every date, closed days and closures included; [] when not declared."""
+        start = self.branch__patch_window_start
+        if start is None:
+            return []
+        return [("patch_start", start), ("patch_end", start + self.branch__patch_window_minutes)]
 
     # -- instants ------------------------------------------------------------------------------
 
@@ -480,12 +589,15 @@ class BranchHours(BaseModel):
 
     def next_closing(self, at: dt.datetime) -> dt.datetime | None:
         """The first closing strictly after ``at`` (local, see :meth:`local`): the end of the
-        current opening when open, else of the next one; None if the hours never open again.
+        current opening when open, else of the next one; None if the hours never open again or
+        never close (open around the clock).
 
         Raises:
             ValueError: ``at`` is naive.
         """
         at = _utc(at)
+        if self.always_open:
+            return None
         end = next((e for _, e in self._spans_from(at) if e > at), None)
         return self.local(end) if end else None
 
@@ -514,7 +626,8 @@ class BranchHours(BaseModel):
     def events(self, start: dt.datetime, end: dt.datetime) -> list[Event]:
         """Every event firing in ``[start, end)``, sorted by instant (then :data:`EVENTS` order).
 
-        A closure date replaces its weekday's events with its own (none when closed all day);
+        A closure date replaces its weekday's events with its own (none when closed all day); a
+        declared patch window (``branch__patch_window_start``) opens every day, closures too;
         an event whose wall time falls into a spring-forward gap is skipped and a repeated autumn
         time fires at its first occurrence, as systemd does (see the module docstring).
 
@@ -526,7 +639,7 @@ class BranchHours(BaseModel):
         found = []
         day = self._local_day(start) - dt.timedelta(days=1)
         while day <= self._local_day(end) + dt.timedelta(days=1):
-            for kind, minute in self._day_events(self.hours_on(day)):
+            for kind, minute in self.day_events(day):
                 offset, at = divmod(minute, DAY)
                 instant = self._event_instant(day + dt.timedelta(days=offset), at)
                 if instant is not None and start <= instant < end:
@@ -543,13 +656,26 @@ class BranchHours(BaseModel):
                   "# libraryops weekday timers skip them (ExecCondition). From the inventory.\n")
         return header + "".join(f"{day.isoformat()}\n" for day in sorted(self._closures))
 
+    def exec_condition_argv(self, day_offset: int) -> list[str]:
+        """The ``ExecCondition=`` command of a weekday timer firing ``day_offset`` days (-1, 0 or
+        1) after its opening day, as an argv: exit 0 (run) unless the opening day, computed in
+        the branch's zone with GNU date (``date -I``: ``YYYY-MM-DD``), is listed in
+        :data:`CLOSURES_PATH`; no file = nothing listed.
+
+        The day before or after is taken from noon (``date -d "12:00 tomorrow"``): GNU date's
+        bare ``tomorrow``/``yesterday`` move by 24 hours, which on a daylight-saving night lands
+        on the wrong date (23:45 + 24 h on the night clocks spring forward is 00:45 two days
+        later; found by the schedule verifier). The command holds no ``$`` and no ``%``, so no
+        systemd specifier or variable expansion applies (``man systemd.service``, "Command
+        lines"): the command systemd stores is exactly the one it runs, which the schedule
+        verifier (:mod:`libraryops.timer_probe`) replays as of any instant."""
+        return ["/bin/sh", "-c", f"! grep -qsxF `TZ={self.branch__timezone} "
+                f"date{_OPENING_DAY[day_offset]} -I` {CLOSURES_PATH}"]
+
     def exec_condition(self, day_offset: int) -> str:
-        """The ``ExecCondition=`` command line of a weekday timer firing ``day_offset`` days
-        (-1, 0 or 1) after its opening day: exit 0 (run) unless the opening day is listed in
-        :data:`CLOSURES_PATH`. Escaped for a unit file (``%%`` and ``$$``, ``man
-        systemd.service``); the opening day is computed in the branch's zone with GNU date."""
-        return (f"/bin/sh -c '! grep -qsxF \"$$(TZ={self.branch__timezone} "
-                f"date{_OPENING_DAY[day_offset]} +%%F)\" {CLOSURES_PATH}'")
+        """:meth:`exec_condition_argv` as a unit-file command line (its script single-quoted)."""
+        shell, flag, script = self.exec_condition_argv(day_offset)
+        return f"{shell} {flag} '{script}'"
 
     def timer_plan(self) -> dict[str, Any]:
         """Everything the engines render for this branch's schedules, as plain data.
@@ -565,7 +691,9 @@ class BranchHours(BaseModel):
               or after its opening day), one expression per local time, weekdays grouped in
               systemd's normalized form, e.g. ``Mon,Tue,Thu..Sat *-*-* 08:30:00 America/New_York``;
             - dated timers (``-dated``, no condition): the events of closures with modified
-              hours, one full-date expression each, e.g. ``2027-12-24 15:00:00 America/New_York``.
+              hours, one full-date expression each, e.g. ``2027-12-24 15:00:00 America/New_York``;
+            - with a declared patch window, daily patch timers (``-daily``, no condition: they
+              fire on closure dates too), e.g. ``*-*-* 02:00:00 America/New_York``.
 
             The expressions carry the branch's time zone (``man systemd.time``), so a host's
             own time zone does not matter. Units are ordered as :data:`EVENTS`.
@@ -581,7 +709,18 @@ class BranchHours(BaseModel):
                 offset, at = divmod(minute, DAY)
                 dated[kind].append((day + dt.timedelta(days=offset), at))
         timers = []
+        declared = dict(self._declared_patch())
         for kind, (stem, what) in EVENTS.items():
+            if kind in declared:
+                timers.append({
+                    "unit": f"libraryops-{stem}-daily",
+                    "event": kind,
+                    "description": f"libraryops: {what} (declared, every day)",
+                    "on_calendar": [f"*-*-* {_clock(declared[kind] % DAY)} "
+                                    f"{self.branch__timezone}"],
+                    "exec_condition": None,
+                    "day_offset": None,
+                })
             for offset, suffix in OFFSET_SUFFIX.items():
                 if (kind, offset) in weekly:
                     times = weekly[kind, offset]
@@ -607,9 +746,13 @@ class BranchHours(BaseModel):
                 "timers": timers}
 
     def patch_windows(self) -> dict[str, tuple[int, int]]:
-        """The weekly patch window: weekday (a key of :data:`WEEKDAYS`, open that day) ->
-        (start, end) in wall-clock minutes from that day's midnight (end may pass 1440, the
-        next day). Closures are not included (their own hours apply on their dates)."""
+        """The weekly patch window: weekday (a key of :data:`WEEKDAYS`, open that day, or every
+        weekday when the window is declared) -> (start, end) in wall-clock minutes from that
+        day's midnight (end may pass 1440, the next day). Closures are not included (their own
+        hours apply on their dates)."""
+        declared = dict(self._declared_patch())
+        if declared:
+            return dict.fromkeys(WEEKDAYS, (declared["patch_start"], declared["patch_end"]))
         windows = {}
         for name in WEEKDAYS:
             events = dict(self._day_events(getattr(self.branch__hours, name)))
@@ -621,7 +764,8 @@ class BranchHours(BaseModel):
         """The ``OnCalendar=`` expressions firing ``after_minutes`` into the patch window of every
         opening day: the weekday expressions, then one full-date expression per closure with
         modified hours, as :meth:`timer_plan` renders the ``patch_start`` timers (the updates
-        role schedules the apt timers with them). They carry no closure condition: on a date
+        role schedules the apt timers with them); with a declared patch window, one daily
+        expression at its start plus ``after_minutes``. They carry no closure condition: on a date
         closed all day the weekday expression still fires, while the building is closed (public
         PCs are off then; an always-on machine patches in the empty building).
 
@@ -635,6 +779,9 @@ class BranchHours(BaseModel):
         if not 0 <= after_minutes < window:
             raise ValueError(f"after_minutes={after_minutes}: outside the patch window "
                              f"(allowed: 0-{window - 1}, branch__patch_window_minutes={window})")
+        start = self.branch__patch_window_start
+        if start is not None:
+            return [f"*-*-* {_clock((start + after_minutes) % DAY)} {self.branch__timezone}"]
         shifted = self.model_copy(update={
             "branch__patch_delay_minutes": self.branch__patch_delay_minutes + after_minutes})
         return [expression for timer in shifted.timer_plan()["timers"]
@@ -643,6 +790,22 @@ class BranchHours(BaseModel):
     def _weekly_spec(self, weekdays: set[int], at: int) -> str:
         days = _weekday_list(weekdays)
         return f"{days + ' ' if days else ''}*-*-* {_clock(at)} {self.branch__timezone}"
+
+
+def dst_changes(zone: dt.tzinfo, years: Iterable[int]) -> list[dt.date]:
+    """The local dates on which ``zone``'s UTC offset changes (daylight saving starts or ends),
+    in the given years: the first date whose local noon has the new offset."""
+    found = []
+    for year in years:
+        day = dt.date(year, 1, 1)
+        previous = dt.datetime.combine(day, dt.time(12), tzinfo=zone).utcoffset()
+        while day.year == year:
+            day += dt.timedelta(days=1)
+            offset = dt.datetime.combine(day, dt.time(12), tzinfo=zone).utcoffset()
+            if offset != previous and day.year == year:
+                found.append(day)
+            previous = offset
+    return found
 
 
 @dataclass(frozen=True)
@@ -672,6 +835,11 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.astimezone(UTC)
 
 
+def _always_open(week: WeekHours) -> bool:
+    """Whether every weekday of ``week`` is one interval from 00:00 to 24:00."""
+    return all(getattr(week, name) == [(0, DAY)] for name in WEEKDAYS)
+
+
 def _short_night(today: list[tuple[int, int]], tomorrow: list[tuple[int, int]],
                  info: ValidationInfo) -> bool:
     """Whether the closed time between two consecutive days is too short to shut down and wake
@@ -680,6 +848,11 @@ def _short_night(today: list[tuple[int, int]], tomorrow: list[tuple[int, int]],
     if not today or not tomorrow or not all(k in info.data for k in keys):
         return False
     return DAY - today[-1][1] + tomorrow[0][0] <= sum(info.data[k] for k in keys)
+
+
+def clock_text(minute: int) -> str:
+    """Minutes since local midnight (0-1440) as ``HH:MM`` (1440 -> ``24:00``)."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _clock(minute: int) -> str:
@@ -704,142 +877,3 @@ def _weekday_list(weekdays: set[int]) -> str:
         names = [SYSTEMD_WEEKDAYS[d] for d in run]
         parts += [f"{names[0]}..{names[-1]}"] if len(run) >= 3 else names
     return ",".join(parts)
-
-
-# ---------------------------------------------------------------------------------------------
-# Display: the `make hours` table, and instants for people (also used by libraryops.guard)
-
-
-def clock_text(minute: int) -> str:
-    """Minutes since local midnight (0-1440) as ``HH:MM`` (1440 -> ``24:00``)."""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def intervals_text(intervals: list[tuple[int, int]]) -> str:
-    """A day's intervals as ``09:00-12:00, 13:00-20:00``, or ``closed``."""
-    return ", ".join(f"{clock_text(a)}-{clock_text(b)}" for a, b in intervals) or "closed"
-
-
-def instant_text(at: dt.datetime, now: dt.datetime | None = None) -> str:
-    """An aware instant for people, in its own zone: ``Mon 30 Nov 2026 08:30 EST``; with
-    ``now``, shorter when unambiguous: ``Mon 08:30`` within six days after ``now``'s date (both
-    in ``at``'s zone), ``Mon 4 Jan 08:30`` within the same year."""
-    when = f"{at:%H:%M}"
-    if now is not None:
-        days = (at.date() - now.astimezone(at.tzinfo).date()).days
-        if 0 <= days < 7:
-            return f"{at:%a} {when}"
-        if at.year == now.astimezone(at.tzinfo).year:
-            return f"{at:%a} {at.day} {at:%b} {when}"
-    return f"{at:%a} {at.day} {at:%b %Y} {when} {at:%Z}"
-
-
-def branch_hours(inventory: SiteInventory) -> dict[str, BranchHours | None]:
-    """Each ``branch_<slug>`` group with hosts -> its hours from the first host's variables, or
-    None when they do not validate (``make validate`` names the problems)."""
-    found: dict[str, BranchHours | None] = {}
-    for group, members in sorted(inventory.branches.items()):
-        if members:
-            try:
-                found[group] = BranchHours.from_vars(inventory.hosts[members[0]])
-            except ValidationError:
-                found[group] = None
-    return found
-
-
-def format_table(inventory: SiteInventory, now: dt.datetime) -> str:
-    """The hours table of a site (``make hours``): one row per branch group.
-
-    Args:
-        inventory: the site; each ``branch_<slug>`` group's first host supplies the branch's
-            variables.
-        now: the aware instant the table is for.
-
-    Returns:
-        The table as text: per branch its local time, today's hours, open or closed now, then
-        the next wake, shutdown, patch window, Wi-Fi off and Wi-Fi on, in the branch's local
-        time. A branch whose hours do not validate says so in its row.
-    """
-    header = ("branch", "local time", "today's hours", "now", "wake", "shutdown",
-              "patch window", "Wi-Fi off", "Wi-Fi on")
-    rows = []
-    site_name = inventory.path.name
-    for group, hours in branch_hours(inventory).items():
-        site_name = inventory.hosts[inventory.branches[group][0]].get("site__name", site_name)
-        rows.append(_row(group, hours, now) if hours else (
-            group, "-", "invalid hours: run make validate", *["-"] * 6))
-    lines = [f"{site_name}: hours at {instant_text(now.astimezone(UTC))}; next events in each "
-             "branch's local time", ""]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, tuple("-" * w for w in widths), *rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines) + "\n"
-
-
-def _row(group: str, hours: BranchHours, now: dt.datetime) -> tuple[str, ...]:
-    """One branch's row of :func:`format_table`."""
-    local = hours.local(now)
-    today = intervals_text(hours.hours_on(local.date()))
-    closure = hours.closure_on(local.date())
-    if closure:
-        today += f"; {closure.reason}"
-    if hours.is_open(now):
-        closing = hours.next_closing(now)
-        state = f"open until {instant_text(closing, local)}" if closing else "open"
-    else:
-        opening = hours.next_opening(now)
-        state = f"closed until {instant_text(opening, local)}" if opening else "closed"
-    upcoming: dict[str, Event] = {}
-    for event in hours.events(now, now + dt.timedelta(days=400)):
-        upcoming.setdefault(event.kind, event)
-
-    def when(kind: str) -> str:
-        return instant_text(upcoming[kind].at, local) if kind in upcoming else "-"
-
-    patch = when("patch_start")
-    if "patch_start" in upcoming and "patch_end" in upcoming:
-        patch += f"-{upcoming['patch_end'].at:%H:%M}"
-    return (group, f"{local:%a %H:%M %Z}", today, state, when("wake"), when("shutdown"), patch,
-            when("wifi_off"), when("wifi_on"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m libraryops.hours table --site-dir DIR [--now ISO]``: print the hours table.
-
-    ``--now`` is an ISO 8601 instant with an offset (``2027-03-01T14:00-05:00``, ``...Z``);
-    default: the current time. Returns 0, or 1 when the site cannot be read or a branch's
-    hours do not validate (the table is still printed, with that branch's row saying so).
-    """
-    parser = argparse.ArgumentParser(prog="python -m libraryops.hours")
-    parser.add_argument("command", choices=["table"])
-    parser.add_argument("--site-dir", type=Path, required=True, help="inventories/<site>")
-    parser.add_argument("--now", type=aware_instant, default=None,
-                        help="ISO 8601 instant with an offset (default: now)")
-    args = parser.parse_args(argv)
-    try:
-        inventory = load_site(args.site_dir)
-    except InventoryError as exc:
-        print(f"hours: {exc}", file=sys.stderr)
-        return 1
-    print(format_table(inventory, args.now or dt.datetime.now(UTC)), end="")
-    invalid = [group for group, hours in branch_hours(inventory).items() if hours is None]
-    if invalid:
-        print(f"hours: {', '.join(invalid)}: invalid hours; run make validate", file=sys.stderr)
-        return 1
-    return 0
-
-
-def aware_instant(text: str) -> dt.datetime:
-    """Parse an ISO 8601 instant that has an offset (``Z`` allowed), for ``--now`` options.
-
-    Raises:
-        ValueError: not ISO 8601, or no offset (a naive time would be ambiguous).
-    """
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError(f"{text}: give an offset, e.g. 2027-03-01T14:00-05:00 or ...Z")
-    return value
-
-
-if __name__ == "__main__":
-    sys.exit(main())

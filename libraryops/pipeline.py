@@ -34,8 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from libraryops import guard, paths, redact, report
-from libraryops.hours import aware_instant
+from libraryops import clock, guard, paths, redact, report
 from libraryops.inventory import InventoryError, hosts_file, load_site
 
 BIN = Path(sys.executable).parent
@@ -442,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "plan":
             return plan(p)
         elif args.command == "apply":
-            now = aware_instant(args.now) if args.now else dt.datetime.now(dt.UTC)
+            now = clock.now(args.now)
             return apply(p, args.batch, args.force, now)
         elif args.command == "verify":
             return verify(p, args.workers)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
+import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -56,7 +57,7 @@ from libraryops.inventory import (
     load_site,
     vault_lib,
 )
-from libraryops.validate_hours import check_hours
+from libraryops.validate_hours import check_calendar, check_hours
 
 #: Host variables that hosts.yml may carry; everything else lives in group_vars/host_vars.
 CONNECTION_KEYS = ("ansible_host", "ansible_port")
@@ -83,23 +84,28 @@ _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: ``file: key: problem (allowed: ...)`` (the parenthesis only when known).
+    """One problem: ``file: key: problem (allowed: ...)`` (the parenthesis only when known), or
+    a warning: ``file: key: warning: problem ...``, which is printed but does not fail.
 
     Attributes:
         file: the file as printed (relative to the repository when inside it).
         key: dotted path inside the file, or ``line L, column C`` for a YAML syntax error.
         problem: what is wrong, without the offending value.
         allowed: what would be accepted ("" when the problem has no such set).
+        warning: True for something that works today but will go wrong (e.g. closure dates
+            running out); ``make validate`` still exits 0.
     """
 
     file: str
     key: str
     problem: str
     allowed: str = ""
+    warning: bool = False
 
     def __str__(self) -> str:
         allowed = f" (allowed: {self.allowed})" if self.allowed else ""
-        return f"{self.file}: {self.key}: {self.problem}{allowed}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}: {self.key}: {kind}{self.problem}{allowed}"
 
 
 def display_path(path: Path) -> str:
@@ -549,6 +555,15 @@ class AccountsModel(BaseModel):
         return value
 
 
+def _holiday_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code that the ``holidays`` package has public holidays for."""
+    known = holidays.list_supported_countries()
+    if len(value) != 2 or value not in known:
+        raise _fail("country", "not an ISO 3166-1 alpha-2 code the holidays package knows",
+                    allowed="a two-letter code such as US, CA, GB, DE, DK")
+    return value
+
+
 class BranchModel(BaseModel):
     """A branch's facts (``branch__*``), defined once in ``group_vars/branch_<slug>/``."""
 
@@ -559,6 +574,27 @@ class BranchModel(BaseModel):
         description="an http:// or https:// URL with a host")
     branch__print_queue_uri: Annotated[str, Field(strict=True), AfterValidator(_ipp_uri)] = Field(
         description="an ipp:// or ipps:// URI of the branch's print-release station")
+    branch__country: Annotated[str, Field(strict=True), AfterValidator(_holiday_country)] | None \
+        = Field(None, description="an ISO 3166-1 alpha-2 country code the holidays package "
+                                  "knows, e.g. US (for make closures)")
+    branch__subdivision: Annotated[str, Field(strict=True)] | None = Field(
+        None, description="a subdivision code of branch__country the holidays package knows, "
+                          "e.g. NY (for make closures)")
+
+    @field_validator("branch__subdivision")
+    @classmethod
+    def _known_subdivision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("branch__country")
+        if value is None:
+            return value
+        if country is None:
+            raise _fail("subdivision", "set without a valid branch__country",
+                        allowed="branch__country set too, or no subdivision")
+        known = holidays.list_supported_countries()[country]
+        if value not in known:
+            raise _fail("subdivision", f"not a subdivision of {country} the holidays package "
+                                       "knows", allowed=", ".join(known) or "none: leave it out")
+        return value
 
 
 class PublicPcModel(BaseModel):
@@ -821,6 +857,7 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_variable_names,
     check_variable_scopes,
     check_hours,
+    check_calendar,
     *validate_baseline.CHECKS,
     *validate_wireless.CHECKS,
 ]
@@ -845,7 +882,7 @@ def _check(site_dir: Path) -> tuple[list[Problem], SiteInventory | None]:
 
 
 def validate_site(site_dir: Path) -> list[Problem]:
-    """Every problem of the site in ``site_dir`` (empty: the site is valid).
+    """Every problem of the site in ``site_dir`` (no error, warnings aside: the site is valid).
 
     Order: file parse problems (when there are any, nothing else is checked), then
     :data:`FILE_CHECKS`, then an ``ansible-inventory`` failure as one problem on hosts.yml or
@@ -876,14 +913,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except paths.SiteError as exc:
             print(f"validate: {exc}", file=sys.stderr)
             return 2
-    problems, inventory = _check(site_dir)
+    try:
+        problems, inventory = _check(site_dir)
+    except ValueError as exc:  # LIBRARYOPS_NOW is not an instant
+        print(f"validate: {exc}", file=sys.stderr)
+        return 2
     for problem in problems:
         print(problem)
-    if problems or inventory is None:
-        print(f"validate: {len(problems)} problem(s); nothing was contacted")
+    errors = [p for p in problems if not p.warning]
+    warnings = f" ({len(problems) - len(errors)} warning(s))" if len(errors) < len(problems) else ""
+    if errors or inventory is None:
+        print(f"validate: {len(errors)} problem(s){warnings}; nothing was contacted")
         return 1
     print(f"validate: {display_path(site_dir)}: {len(inventory.hosts)} hosts, "
-          f"{len(inventory.groups)} groups: OK")
+          f"{len(inventory.groups)} groups: OK{warnings}")
     return 0
 
 

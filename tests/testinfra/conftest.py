@@ -6,23 +6,20 @@ with ``testinfra_hosts = ["ansible://<group>"]``; the inventory comes from
 ``--ansible-inventory`` (see the Makefile's ``verify`` target).
 """
 
-import datetime as dt
 import os
-import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from libraryops import clock
 from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
+from libraryops.timers import HostTimers, sweep_windows
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
-#: Expansions per calendar expression: more than a daily expression fires in two weeks.
-ITERATIONS = 32
-_ELAPSE = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+): \w{3} "
-                     r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -61,7 +58,7 @@ def pytest_configure(config):
             os.environ["ANSIBLE_VAULT_PASSWORD_FILE"] = str(password)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def inventory_vars(host):
     """The host's merged inventory variables, as Ansible sees them, with every secret (the
     wireless secrets, any ``*_password``/``*_passphrase``/``*_secret``/``*_psk``) replaced by
@@ -72,7 +69,7 @@ def inventory_vars(host):
             for k, v in host.ansible.get_variables().items()}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def role_vars(inventory_vars):
     """A role's effective plain variables: its defaults/main.yml overlaid with the inventory.
 
@@ -104,8 +101,6 @@ def other_host(host):
 def controller_ssh(inventory_vars):
     """Run ssh from the controller to the host with the inventory's own SSH options, never
     through an existing master connection (each call authenticates afresh)."""
-    import shlex
-    import subprocess
 
     def _ssh(user, *options, command="true"):
         argv = ["ssh", *shlex.split(inventory_vars.get("ansible_ssh_common_args", "")),
@@ -123,55 +118,41 @@ def can_connect(host, address, port, timeout=3):
     probe = ("import socket,sys\n"
              f"try: socket.create_connection(({str(address)!r}, {int(port)}), {timeout})\n"
              "except OSError: sys.exit(1)")
-    return host.run(f"python3 -c {_quote(probe)}").rc == 0
+    return host.run(f"python3 -c {shlex.quote(probe)}").rc == 0
 
 
-def _quote(text):
-    import shlex
-
-    return shlex.quote(text)
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def hours(inventory_vars):
     """The host's branch hours (:class:`libraryops.hours.BranchHours`) from the inventory."""
     return BranchHours.from_vars(inventory_vars)
 
 
-@pytest.fixture
-def window(hours):
-    """(closed day, start, end): two weeks starting three days before the branch's first day
-    closed all day at or after today (local midnight), or around the last one when all are
-    past. Skips when the branch lists no closed day."""
-    today = dt.datetime.now(hours.zone).date()
-    closed = sorted(c.date for c in hours.branch__closures if not c.hours)
-    if not closed:
-        pytest.skip("the branch lists no closed day")
-    day = next((d for d in closed if d >= today), closed[-1])
-    start = dt.datetime.combine(day - dt.timedelta(days=3), dt.time(), tzinfo=hours.zone)
-    return day, start, start + dt.timedelta(days=14)
+@pytest.fixture(scope="module")
+def now():
+    """The controller's instant (:func:`libraryops.clock.now`: ``LIBRARYOPS_NOW`` when set)."""
+    return clock.now()
+
+
+@pytest.fixture(scope="module")
+def sweep(hours, now):
+    """The stretches of the calendar the branch's schedule is checked over
+    (:func:`libraryops.timers.sweep_windows`: the weeks around ``now``, every closure date, every
+    DST change and year boundary the closures cover), as aware UTC ``(start, end)`` pairs."""
+    return sweep_windows(hours, now)
+
+
+@pytest.fixture(scope="module")
+def timers(host):
+    """The schedule verifier on this host (:class:`libraryops.timers.HostTimers`): systemd's
+    own calendar expansion and the units' real conditions, run as of any instant."""
+    return HostTimers(lambda argv: host.check_output(" ".join(["%s"] * len(argv)), *argv))
 
 
 @pytest.fixture
-def systemd_instants(host):
-    """``f(expressions, start, end)`` -> {normalized expression: [aware UTC instants]}: when the
-    host's own ``systemd-analyze calendar --base-time=... --iterations=...`` (``man
-    systemd-analyze``) says each ``OnCalendar=`` expression elapses, from ``start``; asserts
-    that the iterations reach ``end`` (or the expression runs out of instants)."""
-
-    def _instants(expressions, start, end):
-        words = " ".join(shlex.quote(e) for e in expressions)
-        out = host.check_output(
-            f"TZ=UTC LC_ALL=C systemd-analyze calendar --base-time=@{int(start.timestamp()) - 1}"
-            f" --iterations={ITERATIONS} {words}")
-        found, current = {}, []
-        for line in out.splitlines():
-            if line.startswith("Normalized form: "):
-                current = found.setdefault(line.removeprefix("Normalized form: "), [])
-            elif match := _ELAPSE.match(line):
-                current.append(dt.datetime.fromisoformat(match[1]).replace(tzinfo=dt.UTC))
-        for expression, instants in found.items():
-            assert len(instants) < ITERATIONS or instants[-1] >= end, expression
-        return found
-
-    return _instants
+def lab_only(inventory_vars):
+    """Skip unless the host is a throwaway lab host (its inventory sets ``lab__state_dir``):
+    for the probes that change a host's state (switching Wi-Fi, starting the power services).
+    ``make verify`` on a real site changes nothing."""
+    if "lab__state_dir" not in inventory_vars:
+        pytest.skip("lab only: this probe changes the host's state (make verify on a real site "
+                    "is read-only)")

@@ -41,8 +41,8 @@ def test_inventory_rules_and_ssh_are_in_nfts_view(host, inventory_vars):
     assert _declared(inventory_vars) | {ssh} <= ports
 
 
-def test_undeclared_port_is_refused_from_another_host_while_ssh_works(host, other_host,
-                                                                      inventory_vars):
+def test_lab_only_undeclared_port_is_refused_from_another_host_while_ssh_works(
+        host, other_host, inventory_vars, lab_only):
     declared = _declared(inventory_vars) | {"22/tcp"}
     port = next(p for p in range(18080, 18180) if f"{p}/tcp" not in declared
                 and not host.socket(f"tcp://0.0.0.0:{p}").is_listening)

@@ -1,15 +1,14 @@
 """Public PCs' power schedule (deploy/power.py), checked by systemd on each host.
 
-The schedule check does not use the deploy's rendering: it reads each wake, warning and shutdown
-timer back from the host's systemd (``systemctl show -P TimersCalendar``, the ``OnCalendar=``
-expressions as loaded), expands them with the host's own ``systemd-analyze calendar
---base-time=... --iterations=...`` (``man systemd.time``), drops the instants of closure-checked
-timers whose opening day is listed in the host's closures file (the opening-day shift and the
-time zone are read from the service's own ``ExecCondition=``), and compares the result with
-:meth:`libraryops.hours.BranchHours.events` from the inventory, for two weeks around the first
-closed day at or after today. The lab runs in "log, don't act" mode
-(``public_pc__power_actions: log``): the tests that start the shutdown and warning services run
-only there; the wake-step test runs only where there is no RTC.
+The schedule checks do not use the deploy's rendering: the schedule verifier
+(:class:`libraryops.timers.HostTimers`) reads each wake, warning and shutdown timer back from
+the host's systemd, expands its calendar with the host's own ``systemd-analyze calendar`` and
+runs the service's real ``ExecCondition=`` as of each instant (libfaketime), over the sweep of
+the calendar (:func:`libraryops.timers.sweep_windows`: the weeks around now, every closure date,
+DST change and year boundary); the result must be :meth:`libraryops.hours.BranchHours.events`
+from the inventory. The lab runs in "log, don't act" mode (``public_pc__power_actions: log``):
+the tests that start the shutdown and warning services, as of an instant the plan picks, are
+lab only.
 """
 
 import datetime as dt
@@ -20,43 +19,37 @@ import shlex
 import tempfile
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+
+from libraryops.timers import acted, expected
 
 testinfra_hosts = ["ansible://public_pcs"]
 
 UTC = dt.UTC
 SCRIPT = "/usr/local/sbin/libraryops-power"
-CLOSURES = "/etc/libraryops/closures"
-#: Unit-name stem -> event, most specific first (libraryops-shutdown-warning before -shutdown).
-STEMS = (("libraryops-shutdown-warning", "warn"), ("libraryops-shutdown", "shutdown"),
-         ("libraryops-wake", "wake"))
-EVENTS = {event for _, event in STEMS}
-_CONDITION = re.compile(r"TZ=(\S+) date( -d (?:tomorrow|yesterday))? \+%F\)\" (\S+)")
-_SHIFT = {None: 0, " -d tomorrow": -1, " -d yesterday": 1}
+#: The hours model's events this deploy's timers fire.
+EVENTS = ("wake", "warn", "shutdown")
+_NEXT_WAKE = re.compile(r"the next wake, .* \(@(\d+)\)")
 
 
-def _event(unit):
-    return next((event for stem, event in STEMS if unit.startswith(stem)), None)
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def plan(hours):
-    """The module's timers for the three public-PC events (the expected unit set)."""
-    return {t["unit"]: t for t in hours.timer_plan()["timers"] if t["event"] in EVENTS}
+    """The hours model's timers for the three public-PC events: {timer unit: plan entry}."""
+    return {f"{t['unit']}.timer": t for t in hours.timer_plan()["timers"] if t["event"] in EVENTS}
+
+
+@pytest.fixture(scope="module")
+def reports(plan, timers, sweep):
+    """The schedule verifier's reports of the power timers over the sweep."""
+    return timers.reports(plan, sweep)
 
 
 def _host_timers(host):
-    """{unit: event} of the power timers installed on the host."""
+    """The power timers installed on the host (unit names)."""
     out = host.check_output("systemctl list-unit-files --no-legend --plain 'libraryops-*.timer'")
-    units = [line.split()[0].removesuffix(".timer") for line in out.splitlines() if line.strip()]
-    return {unit: _event(unit) for unit in units if _event(unit)}
-
-
-def _closures(host):
-    return {line for line in host.file(CLOSURES).content_string.splitlines()
-            if line and not line.startswith("#")}
+    units = [line.split()[0] for line in out.splitlines() if line.strip()]
+    return {u for u in units if u.startswith(("libraryops-wake", "libraryops-shutdown"))}
 
 
 @pytest.fixture
@@ -95,70 +88,57 @@ def _power_log(host, cursor, want, timeout=10.0):
         time.sleep(0.3)
 
 
-def _start_and_see_which_ran(host, services):
-    """Start each service (oneshot: waits); the ones whose ExecStart ran (ExecCondition passed)."""
-    ran = []
-    for service in services:
-        prop = f"systemctl show -P ExecMainStartTimestampMonotonic {service}"
-        before = host.check_output(prop)
-        host.run_expect([0], f"systemctl start {service}")
-        if host.check_output(prop) != before:
-            ran.append(service)
-    return ran
+def _firing(reports, plan, event, now, verdict):
+    """The first firing of an ``event`` timer at or after ``now`` (else the last before it)
+    whose verdict is ``verdict``: (service, instant), or None."""
+    found = sorted((at, reports[unit].service) for unit, t in plan.items() if t["event"] == event
+                   for at, v in reports[unit].firings if v == verdict)
+    later = [f for f in found if f[0] >= now]
+    pick = later[0] if later else found[-1] if found else None
+    return (pick[1], pick[0]) if pick else None
 
 
-def test_the_power_timers_are_the_plans_enabled_active_and_not_persistent(host, plan):
-    assert set(_host_timers(host)) == set(plan)
+def test_the_power_timers_are_the_plans_enabled_active_and_not_persistent(
+        host, hours, plan, reports):
+    assert _host_timers(host) == set(plan)
     for unit, timer in plan.items():
-        assert host.check_output(f"systemctl is-enabled {unit}.timer") == "enabled"
-        assert host.check_output(f"systemctl is-active {unit}.timer") == "active"
-        assert host.check_output(f"systemctl show -P Persistent {unit}.timer") == "no"
-        conditions = [line.removeprefix("ExecCondition=") for line in
-                      host.check_output(f"systemctl cat {unit}.service").splitlines()
-                      if line.startswith("ExecCondition=")]
-        assert conditions == ([timer["exec_condition"]] if timer["exec_condition"] else [])
+        assert host.check_output(f"systemctl is-enabled {unit}") == "enabled"
+        assert host.check_output(f"systemctl is-active {unit}") == "active"
+        assert host.check_output(f"systemctl show -P Persistent {unit}") == "no"
+        # systemd parsed the rendered ExecCondition= into exactly the plan's command.
+        offset = timer["day_offset"]
+        assert reports[unit].exec_condition == (
+            (tuple(hours.exec_condition_argv(offset)),) if timer["exec_condition"] else ())
 
 
-def test_systemd_fires_exactly_the_modules_events_for_two_weeks_with_a_closed_day(
-        host, hours, window, systemd_instants):
-    closed_day, start, end = window
-    closures = _closures(host)
-    assert closed_day.isoformat() in closures
-    fired, dropped = [], 0
-    for unit, event in _host_timers(host).items():
-        calendars = host.check_output(f"systemctl show -P TimersCalendar {unit}.timer")
-        expressions = re.findall(r"\{ OnCalendar=(.*?) ; next_elapse=", calendars)
-        condition = host.check_output(f"systemctl show -P ExecCondition {unit}.service")
-        checked = _CONDITION.search(condition)
-        if condition:
-            assert checked and checked[3] == CLOSURES, condition
-        for instants in systemd_instants(expressions, start, end).values():
-            for at in (i for i in instants if start <= i < end):
-                if checked:
-                    local_day = at.astimezone(ZoneInfo(checked[1])).date()
-                    opening_day = local_day - dt.timedelta(days=_SHIFT[checked[2]])
-                    if opening_day.isoformat() in closures:
-                        dropped += 1  # the ExecCondition skips it
-                        continue
-                fired.append((at, event))
-    expected = sorted((e.at.astimezone(UTC), e.kind) for e in hours.events(start, end)
-                      if e.kind in EVENTS)
-    assert sorted(fired) == expected
-    assert dropped and not [e for e in hours.events(start, end) if e.day == closed_day]
-    assert {kind for _, kind in expected} == EVENTS
+def test_systemd_acts_exactly_on_the_modules_events_over_the_whole_sweep(
+        hours, plan, reports, sweep):
+    assert not [(u, r.failures()) for u, r in reports.items() if r.failures()]
+    assert all(r.conditions == "ok" for r in reports.values())
+    event_of = {unit: t["event"] for unit, t in plan.items()}
+    assert acted(reports, event_of) == expected(hours, sweep, EVENTS)
+    # The closure dates were really skipped by the conditions (the sweep covers them all).
+    if any(not c.hours for c in hours.branch__closures):
+        assert any(v == "skipped" for r in reports.values() for _, v in r.firings)
 
 
-def test_the_next_wake_skips_closed_days_as_the_module_does(host, hours, window):
-    _, start, end = window
-    bases = [start] + [e.at for e in hours.events(start, end) if e.kind == "shutdown"]
+def test_the_next_wake_skips_closed_days_as_the_module_does(host, hours, sweep):
+    """From the start of every stretch of the sweep and from every shutdown in it (when a PC
+    sets its next wake), the script's answer (one SSH command for all) is the model's."""
+    bases = [start for start, _ in sweep] + [
+        e.at for start, end in sweep for e in hours.events(start, end) if e.kind == "shutdown"]
+    epochs = " ".join(str(int(b.timestamp())) for b in bases)
+    out = host.check_output(
+        f'for b in {epochs}; do echo "$b $({SCRIPT} next-wake "$b" | cut -d" " -f1)"; done')
+    answers = dict(line.split() for line in out.splitlines())
     for base in bases:
-        answer = host.check_output(f"{SCRIPT} next-wake {int(base.timestamp())}")
         wake = next(e.at for e in hours.events(base + dt.timedelta(seconds=1),
                                                base + dt.timedelta(days=60)) if e.kind == "wake")
-        assert int(answer.split()[0]) == int(wake.timestamp()), (base, answer, wake)
+        assert int(answers[str(int(base.timestamp()))]) == int(wake.timestamp()), (base, wake)
 
 
-def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host, power_journal):
+def test_lab_only_the_wake_step_without_an_rtc_says_so_and_succeeds(
+        host, lab_only, power_journal):
     if host.file("/dev/rtc0").exists:
         pytest.skip("this host has an RTC: the wake step sets the alarm")
     cursor = _journal_cursor(host)
@@ -167,40 +147,48 @@ def test_the_wake_step_without_an_rtc_says_so_and_succeeds(host, power_journal):
     assert [x for x in lines if x.startswith("no RTC (/dev/rtc0 missing): the next wake, ")]
 
 
-def test_in_log_mode_the_shutdown_service_logs_and_the_host_stays_up(
-        host, inventory_vars, plan, power_journal):
+def _next_wake_logged(lines):
+    return [int(m[1]) for x in lines if (m := _NEXT_WAKE.search(x))]
+
+
+def test_lab_only_the_shutdown_service_acts_when_the_plan_says_and_only_then(
+        host, hours, inventory_vars, plan, reports, timers, now, lab_only, power_journal):
+    """As of the next shutdown the plan has (the clock of that instant, given to the real
+    service), the service logs the poweroff it would make in log mode and the next wake the
+    hours model has; as of a shutdown firing on a closure date it does nothing."""
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("power actions are not in log mode here: the shutdown would be real")
+    service, at = _firing(reports, plan, "shutdown", now, "acts")
     cursor = _journal_cursor(host)
-    services = [f"{u}.service" for u, t in plan.items() if t["event"] == "shutdown"]
-    ran = _start_and_see_which_ran(host, services)
-    assert ran, "no shutdown service passed its ExecCondition today"
-    lines = _power_log(host, cursor, lambda lines: sum(
-        "would power off" in x for x in lines) >= len(ran))
-    assert sum(x == "log mode: would power off now (systemctl poweroff)" for x in lines) == len(ran)
-    assert sum(x.startswith(("no RTC", "log mode: would set the RTC alarm")) for x in lines) \
-        == len(ran)
+    assert timers.start_as_of(service, at) == (True, "success")
+    lines = _power_log(host, cursor, lambda lines: any("would power off" in x for x in lines))
+    assert lines.count("log mode: would power off now (systemctl poweroff)") == 1
+    wake = next(e.at for e in hours.events(at, at + dt.timedelta(days=60)) if e.kind == "wake")
+    assert _next_wake_logged(lines) == [int(wake.timestamp())]
     time.sleep(1)
     assert host.check_output("systemctl is-system-running || true") in ("running", "degraded")
     assert "poweroff" not in host.check_output("systemctl list-jobs --no-legend")
-    for service in ran:
-        assert host.check_output(f"systemctl show -P Result {service}") == "success"
+    skipped = _firing(reports, plan, "shutdown", now, "skipped")
+    if skipped is None:
+        pytest.skip("the branch has no closure date: no shutdown firing to skip")
+    cursor = _journal_cursor(host)
+    assert timers.start_as_of(*skipped) == (False, "exec-condition")
+    assert not _power_log(host, cursor, bool, timeout=1.5)
 
 
-def test_in_log_mode_the_warning_reaches_the_patron_and_the_journal(
-        host, inventory_vars, plan, power_journal):
+def test_lab_only_the_warning_reaches_the_patron_and_the_journal(
+        host, inventory_vars, plan, reports, timers, now, lab_only, power_journal):
     if inventory_vars.get("public_pc__power_actions", "act") != "log":
         pytest.skip("not in log mode: a real patron would see a test warning")
     patron = inventory_vars.get("public_pc__patron_user", "patron")
-    services = [f"{u}.service" for u, t in plan.items() if t["event"] == "warn"]
+    service, at = _firing(reports, plan, "warn", now, "acts")
     cursor = _journal_cursor(host)
     try:
-        ran = _start_and_see_which_ran(host, services)
-        assert ran, "no warning service passed its ExecCondition today"
-        lines = _power_log(host, cursor, lambda lines: sum(
-            "shutdown warning" in x for x in lines) >= len(ran))
+        assert timers.start_as_of(service, at)[0]
+        lines = _power_log(host, cursor, lambda lines: any("shutdown warning" in x
+                                                           for x in lines))
         warned = [x for x in lines if x.startswith(f"shutdown warning on {patron}'s session ")]
-        assert len(warned) == len(ran)
+        assert len(warned) == 1
         assert host.process.filter(comm="xmessage")
     finally:
-        host.run(f"systemctl stop {' '.join(services)}")
+        host.run(f"systemctl stop {service}")

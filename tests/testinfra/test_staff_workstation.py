@@ -1,4 +1,7 @@
-"""Role staff_workstation: packages, staff print queues, AD membership configuration."""
+"""Role staff_workstation: packages, staff print queues, AD membership configuration.
+
+The print test sends a job to each queue: lab only (on a real site it would print a page).
+"""
 
 import re
 
@@ -12,7 +15,8 @@ def test_staff_packages_are_installed(host, role_vars):
         assert host.package(package).is_installed, package
 
 
-def test_staff_queues_point_at_the_inventory_printers_and_print(host, role_vars):
+def test_lab_only_staff_queues_point_at_the_inventory_printers_and_print(
+        host, role_vars, lab_only):
     for printer in role_vars("staff_workstation")["staff_workstation__printers"]:
         name = printer["name"]
         # CUPS' own view of the queue, then a job it hands to the printer.

@@ -1,8 +1,10 @@
 """Role updates: apt's and systemd's own views of the update settings, and a dry run.
 
-The schedule check reads the apt timers' calendars back from the host's systemd and expands them
-with its own ``systemd-analyze calendar``; the patch windows and opening hours they are compared
-with come from :class:`libraryops.hours.BranchHours` (the inventory), not from the role."""
+The schedule check asks the host's systemd through the schedule verifier
+(:class:`libraryops.timers.HostTimers`: the apt timers' calendars as loaded, expanded by the
+host's ``systemd-analyze calendar``, the services' own conditions) over the whole sweep of the
+calendar; the patch windows and opening hours they are compared with come from
+:class:`libraryops.hours.BranchHours` (the inventory), not from the role."""
 
 import datetime as dt
 import re
@@ -44,40 +46,34 @@ def test_unattended_upgrades_dry_run_is_clean(host):
     assert "ERROR" not in run.stdout + run.stderr
 
 
-def _loaded_instants(host, timer, systemd_instants, start, end):
-    """The instants in [start, end) at which ``timer``'s calendar, as systemd loaded it
-    (``systemctl show -P TimersCalendar``), elapses, per the host's ``systemd-analyze``."""
-    loaded = host.check_output(f"systemctl show -P TimersCalendar {timer}")
-    expressions = re.findall(r"\{ OnCalendar=(.*?) ; next_elapse=", loaded)
-    assert expressions, loaded
-    return sorted(at for instants in systemd_instants(expressions, start, end).values()
-                  for at in instants if start <= at < end)
-
-
 def test_apt_timers_run_in_the_branchs_patch_window_and_nowhere_during_opening_hours(
-        host, hours, window, systemd_instants, role_vars):
-    """Two weeks around a closed day: the download fires as each opening day's patch window
-    opens, the upgrade after the download's longest random delay and before the window closes;
-    any other firing falls on a closure date (the building is closed; public PCs are off),
-    never in opening hours."""
+        hours, sweep, timers, role_vars):
+    """Over the whole sweep (weeks around now, closures, DST changes, year ends), as the host's
+    systemd says: the download fires as each opening day's patch window opens, the upgrade
+    after the download's longest random delay and before the window closes; any other firing
+    falls on a closure date (the building is closed; public PCs are off), never in opening
+    hours."""
     delay = dt.timedelta(minutes=role_vars("updates")["updates__download_randomized_delay_minutes"])
-    _, start, end = window
     windows = {}
-    for event in hours.events(start - dt.timedelta(days=1), end):
-        if event.kind in ("patch_start", "patch_end"):
-            windows.setdefault(event.day, {})[event.kind] = event.at.astimezone(UTC)
+    for start, end in sweep:
+        for event in hours.events(start - dt.timedelta(days=1), end):
+            if event.kind in ("patch_start", "patch_end"):
+                windows.setdefault(event.day, {})[event.kind] = event.at.astimezone(UTC)
     windows = {day: (w["patch_start"], w["patch_end"]) for day, w in windows.items()
-               if len(w) == 2 and start <= w["patch_start"] and w["patch_end"] <= end}
+               if len(w) == 2 and any(a <= w["patch_start"] and w["patch_end"] <= b
+                                      for a, b in sweep)}
     closures = {c.date for c in hours.branch__closures}
-    assert windows and closures
-    download = _loaded_instants(host, "apt-daily.timer", systemd_instants, start, end)
-    upgrade = _loaded_instants(host, "apt-daily-upgrade.timer", systemd_instants, start, end)
+    assert windows
+    reports = timers.reports(["apt-daily.timer", "apt-daily-upgrade.timer"], sweep)
+    assert not [r.failures() for r in reports.values() if r.failures()]
+    download = reports["apt-daily.timer"].acting()
+    upgrade = reports["apt-daily-upgrade.timer"].acting()
     for day, (opens, closes) in windows.items():
         assert [at for at in download if opens <= at < closes] == [opens], day
         fired = [at for at in upgrade if opens <= at < closes]
         assert fired == [opens + delay] and opens + delay < closes, day
     for at in download + upgrade:
-        assert not hours.is_open(at), at
+        assert not hours.is_open(at) or hours.always_open, at
         if not any(opens <= at < closes for opens, closes in windows.values()):
             local = hours.local(at).date()
             assert {local, local - dt.timedelta(days=1)} & closures, at

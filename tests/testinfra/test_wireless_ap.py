@@ -1,21 +1,26 @@
 """Role wireless_ap: hostapd's own parser, systemd-networkd's and systemd's views of the AP.
 
 Expected values come from the inventory through :mod:`libraryops.wireless` and
-:mod:`libraryops.hours` (the same code the roles render from). No test reads a secret: the
+:mod:`libraryops.hours` (the same code the roles render from). The Wi-Fi timers are checked by
+the schedule verifier (:class:`libraryops.timers.HostTimers`: the host's systemd and the units'
+real conditions, over the whole sweep of the calendar). The tests that switch Wi-Fi or plug
+stand-in ports into a bridge are lab only. No test reads a secret: the
 hostapd files are only read for named non-secret keys, by grep on the host, so a failing
 assertion can never print a passphrase.
 """
 
-import datetime as dt
 import re
 import shlex
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from libraryops import wireless
+from libraryops.timers import acted, expected
 
 testinfra_hosts = ["ansible://wireless_aps"]
+
+#: The hours model's events the Wi-Fi timers fire.
+WIFI_EVENTS = ("wifi_on", "wifi_off")
 
 #: hostapd keys a test may read (never wpa_passphrase, *_shared_secret, radius_das_client).
 PUBLIC_KEYS = ("interface", "bss", "bridge", "ssid2", "country_code", "hw_mode", "channel",
@@ -137,43 +142,34 @@ def test_hostapd_runs_only_where_it_can_and_the_host_is_not_degraded(host, ap):
     assert state == "running", failed
 
 
-def _wifi_timer_instants(host, systemd_instants, start, end):
-    """(event, UTC instant) systemd will fire in [start, end): the loaded timers' own
-    calendars, expanded by the host's systemd-analyze; weekday timers' instants on closure
-    dates dropped (what their ExecCondition does; its command is checked by the unit tests)."""
-    closures = set(host.check_output("grep -v '^#' /etc/libraryops/closures || true").split())
-    found = set()
-    units = host.check_output("systemctl list-unit-files --no-legend --plain "
-                              "'libraryops-wifi-*.timer'").split()
-    for unit in (u for u in units if u.endswith(".timer")):
-        event = "wifi_on" if unit.startswith("libraryops-wifi-on") else "wifi_off"
-        offset = 1 if "-after-midnight" in unit else -1 if "-before-midnight" in unit else 0
-        calendar = host.check_output(f"systemctl show -P TimersCalendar {unit}")
-        expressions = re.findall(r"OnCalendar=(.*?) ;", calendar)
-        for expression, instants in systemd_instants(expressions, start, end).items():
-            zone = ZoneInfo(expression.split()[-1])
-            for at in (i for i in instants if start <= i < end):
-                opening_day = (at.astimezone(zone) - dt.timedelta(days=offset)).date()
-                if unit.endswith("-dated") or opening_day.isoformat() not in closures:
-                    found.add((event, at))
-    return found
-
-
-def test_wifi_timers_fire_when_the_hours_model_says(host, ap, hours, systemd_instants):
+@pytest.fixture
+def wifi_plan(ap, hours):
+    """The hours model's Wi-Fi timers this AP has: {timer unit: event} (empty when no network
+    follows the hours or the schedule is off)."""
     if not ap["plan"]["scheduled"] or not ap["settings"]["wireless_ap__schedule_enabled"]:
+        return {}
+    return {f"{t['unit']}.timer": t["event"] for t in hours.timer_plan()["timers"]
+            if t["event"] in WIFI_EVENTS}
+
+
+def test_wifi_timers_act_exactly_when_the_hours_model_says_over_the_whole_sweep(
+        host, hours, wifi_plan, timers, sweep):
+    if not wifi_plan:
         pytest.skip("no network of this AP follows the opening hours")
     assert host.file("/etc/libraryops/closures").content_string == hours.closures_file()
-    start = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    end = start + dt.timedelta(days=21)
-    expected = {(e.kind, e.at.astimezone(dt.UTC)) for e in hours.events(start, end)
-                if e.kind in ("wifi_on", "wifi_off")}
-    assert expected, "the hours have Wi-Fi events in three weeks"
-    assert _wifi_timer_instants(host, systemd_instants, start, end) == expected
-    for timer in (t for t in hours.timer_plan()["timers"] if t["event"].startswith("wifi")):
-        assert host.service(f"{timer['unit']}.timer").is_enabled
+    reports = timers.reports(wifi_plan, sweep)
+    assert not [(u, r.failures()) for u, r in reports.items() if r.failures()]
+    assert acted(reports, wifi_plan) == expected(hours, sweep, WIFI_EVENTS)
+    for unit in wifi_plan:
+        assert host.service(unit).is_enabled
 
 
-def test_the_switch_records_each_networks_state_and_says_so(host, ap):
+def _states(host, networks):
+    return host.check_output("; ".join(f"cat /var/lib/libraryops/wifi/{n} 2>/dev/null || echo on"
+                                       for n in networks)).split()
+
+
+def test_lab_only_the_switch_records_each_networks_state_and_says_so(host, ap, lab_only):
     scheduled = sorted(ap["plan"]["scheduled"])
     if not scheduled:
         pytest.skip("no network of this AP follows the opening hours")
@@ -196,26 +192,33 @@ def test_the_switch_records_each_networks_state_and_says_so(host, ap):
         host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(before)} {network}")
 
 
-def test_the_timers_services_switch_the_scheduled_networks(host, ap, hours):
-    """What the weekday timers fire, run now through systemd (ExecCondition included): the
-    networks go off, then on, unless today is a closure date (then the condition skips both)."""
-    scheduled = sorted(ap["plan"]["scheduled"])
-    if not scheduled or not ap["settings"]["wireless_ap__schedule_enabled"]:
+def test_lab_only_the_timers_services_switch_as_the_plan_says_and_only_then(
+        host, ap, wifi_plan, timers, sweep, now, lab_only):
+    """The real services, started with the clock of instants the plan picks (the next Wi-Fi-off
+    and Wi-Fi-on firings that act, then one that its condition skips on a closure date): the
+    networks go off, then on, then stay as they are."""
+    if not wifi_plan:
         pytest.skip("no network of this AP follows the opening hours")
-    units = {t["event"]: t["unit"] for t in hours.timer_plan()["timers"]
-             if t["event"] in ("wifi_on", "wifi_off") and t["day_offset"] == 0}
-    if set(units) != {"wifi_on", "wifi_off"}:
-        pytest.skip("the hours have no same-day weekday Wi-Fi timers")
-    today = hours.local(dt.datetime.now(dt.UTC)).date()
-    closed_today = hours.closure_on(today) is not None
-    states = "; ".join(f"cat /var/lib/libraryops/wifi/{n} 2>/dev/null || echo on"
-                       for n in scheduled)
-    before = host.check_output(states).split()
+    scheduled = sorted(ap["plan"]["scheduled"])
+    reports = timers.reports(wifi_plan, sweep)
+
+    def firing(event, verdict):
+        found = sorted((at, reports[u].service) for u, e in wifi_plan.items() if e == event
+                       for at, v in reports[u].firings if v == verdict)
+        return next(((s, at) for at, s in found if at >= now), None) or (
+            (found[-1][1], found[-1][0]) if found else None)
+
+    before = _states(host, scheduled)
     try:
         for event, state in (("wifi_off", "off"), ("wifi_on", "on")):
-            host.check_output(f"systemctl start {units[event]}.service")
-            expected = before if closed_today else [state] * len(scheduled)
-            assert host.check_output(states).split() == expected
+            service, at = firing(event, "acts")
+            assert timers.start_as_of(service, at) == (True, "success")
+            assert _states(host, scheduled) == [state] * len(scheduled)
+        skipped = firing("wifi_off", "skipped")
+        if skipped is None:
+            pytest.skip("the branch has no closure date: no Wi-Fi-off firing to skip")
+        assert timers.start_as_of(*skipped) == (False, "exec-condition")
+        assert _states(host, scheduled) == ["on"] * len(scheduled)
     finally:
         for network, state in zip(scheduled, before, strict=True):
             host.run(f"/usr/local/sbin/libraryops-wifi {shlex.quote(state)} {network}")
@@ -267,7 +270,8 @@ done
 """
 
 
-def test_isolated_networks_clients_on_different_radios_cannot_reach_each_other(host, ap):
+def test_lab_only_isolated_networks_clients_on_different_radios_cannot_reach_each_other(
+        host, ap, lab_only):
     """The firewall role's bridge filter between an isolated network's BSS interfaces, proven
     with stand-ins: veth pairs named like those interfaces (the lab has no radios), each far end
     in a namespace of its own, plus a third, non-isolated port as the control."""

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from libraryops.hours import WEEKDAYS, BranchHours, Event, instant_text, intervals_text
+from libraryops.hours import WEEKDAYS, BranchHours, Event
+from libraryops.hours_table import instant_text, intervals_text
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")
@@ -183,7 +184,8 @@ def test_an_interval_ending_at_midnight():
 
 
 def test_a_branch_that_never_opens_has_no_next_opening_or_closing():
-    hours = branch({}, [{"date": "2027-03-02", "hours": [["09:00", "12:00"]], "reason": "x"}])
+    hours = branch({}, [{"date": "2027-03-02", "hours": [["09:00", "12:00"]], "reason": "x"}],
+                   patch_window_start="02:00")
     assert hours.next_opening(ny(2027, 3, 1)) == ny(2027, 3, 2, 9, 0)
     assert hours.next_opening(ny(2027, 3, 3)) is None
     assert hours.next_closing(ny(2027, 3, 3)) is None
@@ -352,3 +354,61 @@ def test_the_weekly_patch_windows_start_after_each_days_last_closing():
             ("friday", 1080), ("saturday", 1020))}
     late = branch({"friday": [["10:00", "23:50"]]}, shutdown_grace_minutes=150)
     assert late.patch_windows() == {"friday": (1445, 1535)}  # 00:05-01:35 on Saturday
+
+
+ALWAYS = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
+
+
+@pytest.mark.parametrize("week", [{}, ALWAYS], ids=["never open", "open around the clock"])
+def test_a_branch_without_a_closing_must_declare_its_patch_window(week):
+    with pytest.raises(ValidationError) as error:
+        branch(week)
+    (problem,) = error.value.errors()
+    assert problem["loc"] == ("branch__patch_window_start",)
+    assert "security updates stop" in problem["msg"]
+
+
+def test_a_branch_open_around_the_clock_is_always_open_and_only_patches():
+    hours = branch(ALWAYS, patch_window_start="03:00")
+    assert hours.always_open and hours.is_open(ny(2027, 3, 14, 2, 30))
+    assert hours.next_closing(ny(2027, 3, 1)) is None and hours.next_opening(ny(2027, 3, 1)) is None
+    assert hours.closed_windows(ny(2027, 3, 1), ny(2027, 3, 3)) == []
+    events = hours.events(ny(2027, 3, 1), ny(2027, 3, 3))
+    assert [(e.kind, e.at.hour, e.at.minute) for e in events] == [
+        ("patch_start", 3, 0), ("patch_end", 4, 30)] * 2
+    assert hours.patch_calendar(20) == ["*-*-* 03:20:00 America/New_York"]
+    assert hours.closures_notice(ny(2027, 3, 1)) is None
+    with pytest.raises(ValidationError, match="open around the clock"):
+        branch(ALWAYS, [{"date": "2027-03-02", "reason": "power cut"}], patch_window_start="03:00")
+
+
+def test_a_declared_patch_window_opens_every_day_closures_included():
+    hours = branch(LAB_WEEK, LAB_CLOSURES, patch_window_start="02:00")
+    christmas = hours.events(ny(2027, 12, 25), ny(2027, 12, 26))
+    assert [(e.kind, e.at.hour) for e in christmas] == [("patch_start", 2), ("patch_end", 3)]
+    assert set(hours.patch_windows().values()) == {(120, 210)}
+    units = {t["unit"]: t for t in hours.timer_plan()["timers"]}
+    assert units["libraryops-patch-start-daily"]["on_calendar"] == [
+        "*-*-* 02:00:00 America/New_York"]
+    assert units["libraryops-patch-end-daily"]["on_calendar"] == [
+        "*-*-* 03:30:00 America/New_York"]
+    assert not [u for u in units if u in ("libraryops-patch-start", "libraryops-patch-end")]
+
+
+@pytest.mark.parametrize("start", ["19:00", "08:00", "23:59"])
+def test_a_declared_patch_window_in_opening_hours_is_refused(start):
+    # 19:00 overlaps Monday's hours, 08:00 runs into 09:00, 23:59 is fine (the window ends at
+    # 01:29 the next day).
+    if start == "23:59":
+        assert branch(LAB_WEEK, patch_window_start=start).branch__patch_window_start == 1439
+        return
+    with pytest.raises(ValidationError, match="overlaps the opening hours"):
+        branch(LAB_WEEK, patch_window_start=start)
+
+
+def test_closures_that_run_out_within_four_months_are_noticed():
+    hours = branch(LAB_WEEK, LAB_CLOSURES)  # the last closure is 2027-12-25
+    assert hours.closures_notice(ny(2027, 8, 24)) is None
+    notice = hours.closures_notice(ny(2027, 8, 26))
+    assert "end on 2027-12-25, less than 4 months ahead" in notice
+    assert "are not listed at all" in branch(LAB_WEEK).closures_notice(ny(2027, 1, 1))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from libraryops import hours, paths
+from libraryops import clock, hours, hours_table, paths
 from libraryops.inventory import SiteInventory, load_site
 
 LAB = paths.INVENTORIES / "lab"
@@ -23,7 +23,7 @@ PLUGIN = paths.REPO / "plugins" / "filter" / "hours.py"
 
 
 def table(site: Path, now: str, capsys) -> list[str]:
-    assert hours.main(["table", "--site-dir", str(site), "--now", now]) == 0
+    assert hours_table.main(["table", "--site-dir", str(site), "--now", now]) == 0
     return capsys.readouterr().out.splitlines()
 
 
@@ -58,18 +58,20 @@ def test_example_table_shows_both_branches(capsys):
 def test_a_branch_with_invalid_hours_says_so_in_its_row():
     site = SiteInventory(Path("/nonexistent/x"), {"pc": {"branch__timezone": "UTC"}},
                          {"branch_x": ["pc"]})
-    text = hours.format_table(site, hours.aware_instant("2027-01-01T12:00Z"))
+    text = hours_table.format_table(site, clock.aware_instant("2027-01-01T12:00Z"))
     assert cells(text.splitlines()[4])[:3] == ["branch_x", "-", "invalid hours: run make validate"]
 
 
-def test_the_table_needs_an_aware_now(capsys):
-    with pytest.raises(SystemExit):
-        hours.main(["table", "--site-dir", str(LAB), "--now", "2027-01-01T12:00"])
-    assert "--now" in capsys.readouterr().err
+def test_the_table_needs_an_aware_now(capsys, monkeypatch):
+    assert hours_table.main(["table", "--site-dir", str(LAB), "--now", "2027-01-01T12:00"]) == 1
+    assert "give an offset" in capsys.readouterr().err
+    monkeypatch.setenv(clock.NOW_ENV, "2027-01-01T12:00")
+    assert hours_table.main(["table", "--site-dir", str(LAB)]) == 1
+    assert "LIBRARYOPS_NOW='2027-01-01T12:00': give an offset" in capsys.readouterr().err
 
 
 def test_an_unreadable_site_exits_1(tmp_path, capsys):
-    assert hours.main(["table", "--site-dir", str(tmp_path / "nosite")]) == 1
+    assert hours_table.main(["table", "--site-dir", str(tmp_path / "nosite")]) == 1
     assert capsys.readouterr().err.startswith("hours: ")
 
 
@@ -134,7 +136,38 @@ def test_the_table_exits_1_when_a_branchs_hours_do_not_validate(tmp_path, capsys
     hours_file = site / "group_vars" / "branch_main" / "hours.yml"
     hours_file.write_text(hours_file.read_text().replace(
         "branch__wake_lead_minutes: 30", "branch__wake_lead_minutes: 0"))
-    assert hours.main(["table", "--site-dir", str(site), "--now", "2027-03-01T12:00Z"]) == 1
+    assert hours_table.main(["table", "--site-dir", str(site), "--now", "2027-03-01T12:00Z"]) == 1
     out, err = capsys.readouterr()
     assert "branch_main  -" in out and "invalid hours: run make validate" in out
     assert err == "hours: branch_main: invalid hours; run make validate\n"
+
+
+def test_make_hours_warns_when_the_closures_run_out(capsys):
+    assert hours_table.main(["table", "--site-dir", str(LAB), "--now", "2027-10-01T12:00Z"]) == 0
+    err = capsys.readouterr().err
+    assert ("hours: warning: branch_main: branch__closures: the closure dates end on 2028-01-01,"
+            " less than 4 months ahead") in err
+    assert hours_table.main(["table", "--site-dir", str(LAB), "--now", "2027-08-01T12:00Z"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_suggested_closures_are_next_years_missing_holidays_as_yaml_to_review(capsys):
+    import yaml
+
+    assert hours_table.main(["suggest-closures", "--site-dir", str(LAB),
+                             "--now", "2026-12-07T12:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# branch_main (Main Library): public holidays of 2028 in US-NY")
+    entries = yaml.safe_load("\n".join(line for line in out.splitlines()
+                                       if not line.startswith("#")))
+    dates = [e["date"] for e in entries]
+    assert "2028-01-01" not in dates  # listed already
+    assert {"date": "2028-11-23", "reason": "Thanksgiving Day"} in entries
+    assert dates == sorted(dates) and all(d.startswith("2028-") for d in dates)
+    # Nothing was written: the suggestion is printed for the manager to edit.
+    assert "2028-11-23" not in (LAB / "group_vars/branch_main/hours.yml").read_text()
+
+
+def test_a_bad_now_is_refused_without_a_traceback(capsys):
+    assert hours_table.main(["table", "--site-dir", str(LAB), "--now", "tomorrow"]) == 1
+    assert "not an ISO 8601 instant" in capsys.readouterr().err

@@ -1,16 +1,16 @@
 """libraryops.hours timers, checked by systemd itself (this machine's ``systemd-analyze``).
 
 For two-week windows that include closure days and DST changes, the instants systemd lists for
-every rendered ``OnCalendar=`` expression, minus the weekday-timer instants whose opening day is
-in the rendered closures file (what the ``ExecCondition=`` does), must equal the module's events.
-The condition's shell command is run for real against a closures file, and the units built from
-the plan pass ``systemd-analyze verify``.
+every rendered ``OnCalendar=`` expression (:func:`libraryops.timer_probe.expand`), kept when the
+timer's real ``ExecCondition=`` command, run with the clock of that instant under libfaketime
+(:func:`libraryops.timer_probe.verdict`) against the rendered closures file, lets it act, must
+equal the module's events. The units built from the plan pass ``systemd-analyze verify``. The
+same probe asks the lab hosts' own systemd (tests/testinfra).
 """
 
 import datetime as dt
 import os
 import re
-import shlex
 import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from libraryops import paths
+from libraryops import paths, timer_probe
 from libraryops.hours import CLOSURES_PATH, WEEKDAYS, BranchHours
 
 UTC = dt.UTC
@@ -66,6 +66,11 @@ COPENHAGEN = synthetic(
      {"date": "2027-03-29", "reason": "2. påskedag"},
      {"date": "2027-03-31", "hours": [["12:00", "17:00"]], "reason": "Personalemøde"}],
     timezone="Europe/Copenhagen", shutdown_grace_minutes=120)
+#: Sunday from 00:15 to 22:30: the wake fires on Saturday at 23:45 and the shutdown on Monday at
+#: 00:30, both on the nights New York's clocks change; the spring-forward Sunday is closed. A
+#: condition that moved 24 hours instead of one calendar day would pick the wrong opening day.
+DST_NIGHTS = synthetic({"sunday": [["00:15", "22:30"]]},
+                       [{"date": "2027-03-14", "reason": "closed Sunday"}])
 SYDNEY = synthetic({"saturday": [["09:00", "24:00"]], "sunday": [["12:00", "16:00"]]},
                    timezone="Australia/Sydney")
 
@@ -76,58 +81,56 @@ CASES = {
     "New York, spring forward": (MIDNIGHT, "2027-03-05"),
     "New York, fall back": (MIDNIGHT, "2027-11-01"),
     "Copenhagen, spring forward and Easter": (COPENHAGEN, "2027-03-22"),
+    "New York, timers around midnight on both DST nights (spring)": (DST_NIGHTS, "2027-03-08"),
+    "New York, timers around midnight on both DST nights (autumn)": (DST_NIGHTS, "2027-11-01"),
     "Sydney, spring forward": (SYDNEY, "2027-09-27"),
 }
 
 
-def systemd_elapses(expressions: list[str], start: dt.datetime, end: dt.datetime,
-                    iterations: int = 16) -> dict[str, list[dt.datetime]]:
-    """Normalized form -> the instants in [start, end) that systemd computes for it (16 are
-    more than a daily expression has in two weeks)."""
-    proc = subprocess.run(
-        ["systemd-analyze", "calendar", f"--base-time=@{int(start.timestamp()) - 1}",
-         f"--iterations={iterations}", *expressions],
-        env=SYSTEMD_ENV, capture_output=True, text=True, check=True)
-    found: dict[str, list[dt.datetime]] = {}
-    current: list[dt.datetime] = []
-    for line in proc.stdout.splitlines():
-        if line.startswith("Normalized form: "):
-            current = found.setdefault(line.removeprefix("Normalized form: "), [])
-        elif match := _ELAPSE.match(line):
-            at = dt.datetime.fromisoformat(match[1]).replace(tzinfo=UTC)
-            if start <= at < end:
-                current.append(at)
-    return found
+def systemd_elapses(expressions: list[str], start: dt.datetime,
+                    end: dt.datetime) -> dict[str, list[dt.datetime]]:
+    """Normalized form -> the instants in [start, end) that systemd computes for it."""
+    return {expression: [dt.datetime.fromtimestamp(i, UTC) for i in instants]
+            for expression, instants in timer_probe.expand(
+                expressions, int(start.timestamp()), int(end.timestamp())).items()}
 
 
-def systemd_events(hours: BranchHours, start: dt.datetime,
-                   end: dt.datetime) -> list[tuple[dt.datetime, str]]:
-    """What the rendered timers do in [start, end), according to systemd and the closures file."""
+def condition_argv(hours: BranchHours, offset: int, closures: Path) -> list[str]:
+    """The plan's ExecCondition= command with the closures file at ``closures`` (this machine
+    has no /etc/libraryops)."""
+    return [arg.replace(CLOSURES_PATH, str(closures))
+            for arg in hours.exec_condition_argv(offset)]
+
+
+def systemd_events(hours: BranchHours, start: dt.datetime, end: dt.datetime,
+                   closures: Path) -> list[tuple[dt.datetime, str]]:
+    """What the rendered timers do in [start, end): systemd's instants, kept when the timer's
+    real condition lets it act as of each instant (the closures file written to ``closures``)."""
     plan = hours.timer_plan()
-    closures = {dt.date.fromisoformat(line) for line in plan["closures"].splitlines()
-                if line and not line.startswith("#")}
+    closures.write_text(plan["closures"])
     expressions = [e for timer in plan["timers"] for e in timer["on_calendar"]]
     fired = systemd_elapses(expressions, start, end)
     events = []
     for timer in plan["timers"]:
+        commands = ([(condition_argv(hours, timer["day_offset"], closures), False)]
+                    if timer["exec_condition"] else [])
         for expression in timer["on_calendar"]:
             for at in fired[expression]:
-                local_day = at.astimezone(ZoneInfo(hours.branch__timezone)).date()
-                opening_day = local_day - dt.timedelta(days=timer["day_offset"] or 0)
-                if timer["exec_condition"] and opening_day in closures:
-                    continue  # the ExecCondition skips it
-                events.append((at, timer["event"]))
+                verdict = timer_probe.verdict(commands, int(at.timestamp()))
+                assert verdict in ("acts", "skipped"), verdict
+                if verdict == "acts":
+                    events.append((at, timer["event"]))
     return sorted(events)
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_systemd_fires_exactly_the_modules_events_for_two_weeks(case):
+def test_systemd_fires_exactly_the_modules_events_for_two_weeks(case, tmp_path):
     hours, first_day = CASES[case]
     start = dt.datetime.fromisoformat(first_day).replace(tzinfo=ZoneInfo(hours.branch__timezone))
     end = start + dt.timedelta(days=14)
     expected = sorted((e.at.astimezone(UTC), e.kind) for e in hours.events(start, end))
-    assert len(expected) > 20
-    assert systemd_events(hours, start, end) == expected
+    assert len(expected) > 5
+    assert systemd_events(hours, start, end, tmp_path / "closures") == expected
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -135,7 +138,7 @@ def test_expressions_are_in_systemds_normalized_form(case):
     hours, first_day = CASES[case]
     expressions = [e for t in hours.timer_plan()["timers"] for e in t["on_calendar"]]
     start = dt.datetime.fromisoformat(first_day).replace(tzinfo=UTC)
-    normalized = systemd_elapses(expressions, start, start, iterations=1)
+    normalized = systemd_elapses(expressions, start, start + dt.timedelta(days=1))
     assert list(normalized) == list(dict.fromkeys(expressions))
 
 
@@ -194,37 +197,43 @@ def test_events_after_midnight_get_their_own_units_checking_the_opening_day():
     assert units["libraryops-shutdown-after-midnight"]["on_calendar"] == [
         "Sun *-*-* 02:30:00 America/New_York"]
     assert units["libraryops-shutdown-after-midnight"]["day_offset"] == 1
-    assert "date -d yesterday +%%F" in units["libraryops-shutdown-after-midnight"]["exec_condition"]
+    after = units["libraryops-shutdown-after-midnight"]["exec_condition"]
+    assert 'date -d "12:00 yesterday" -I' in after
     assert units["libraryops-wake-before-midnight"]["on_calendar"] == [
         "Sun *-*-* 23:45:00 America/New_York"]
-    assert "date -d tomorrow +%%F" in units["libraryops-wake-before-midnight"]["exec_condition"]
+    before = units["libraryops-wake-before-midnight"]["exec_condition"]
+    assert 'date -d "12:00 tomorrow" -I' in before
     assert units["libraryops-shutdown-dated"]["on_calendar"] == [
         "2027-11-14 02:30:00 America/New_York"]
 
 
-def _run_condition(command: str, closures: Path) -> int:
-    """Run an ExecCondition= line as systemd would: unescape %% and $$, split, execute."""
-    unit_line = command.replace(CLOSURES_PATH, str(closures))
-    argv = shlex.split(unit_line.replace("%%", "%").replace("$$", "$"))
-    return subprocess.run(argv, check=False).returncode
-
-
 @pytest.mark.parametrize("offset", [-1, 0, 1])
 def test_the_exec_condition_skips_exactly_when_the_opening_day_is_listed(tmp_path, offset):
-    hours = synthetic({}, timezone="Pacific/Auckland")
+    """Run as of 23:59:30 and 00:00:30 local around a listed opening day: the condition looks
+    at the opening day in the branch's zone (Auckland, far from this machine's), whatever the
+    machine's own zone, on the night daylight saving time ends there too."""
+    hours = synthetic({}, timezone="Pacific/Auckland", patch_window_start="02:00")
     closures = tmp_path / "closures"
-    command = hours.exec_condition(offset)
-    for _ in range(3):  # retried if the test straddles midnight in Auckland
-        today = dt.datetime.now(hours.zone).date()
-        opening_day = today - dt.timedelta(days=offset)
-        closures.write_text(f"# header\n{opening_day - dt.timedelta(days=1)}\n")
-        runs_on_other_day = _run_condition(command, closures)
-        closures.write_text(f"# header\n{opening_day}\n{opening_day + dt.timedelta(days=7)}\n")
-        skipped_on_listed_day = _run_condition(command, closures)
-        if dt.datetime.now(hours.zone).date() == today:
-            break
-    assert (runs_on_other_day, skipped_on_listed_day) == (0, 1)
-    assert _run_condition(command, tmp_path / "missing") == 0  # no file: the weekly hours apply
+    opening_day = dt.date(2027, 4, 4)  # the day New Zealand's daylight saving time ends
+    closures.write_text(f"# header\n{opening_day}\n{opening_day + dt.timedelta(days=7)}\n")
+    argv = condition_argv(hours, offset, closures)
+    fires_on = opening_day + dt.timedelta(days=offset)
+    zone = ZoneInfo("Pacific/Auckland")
+
+    def at(day, *clock):
+        return int(dt.datetime.combine(day, dt.time(*clock), tzinfo=zone).timestamp())
+
+    assert timer_probe.run_as_of(argv, at(fires_on, 0, 0, 30)) == 1
+    assert timer_probe.run_as_of(argv, at(fires_on, 23, 59, 30)) == 1
+    assert timer_probe.run_as_of(argv, at(fires_on - dt.timedelta(days=1), 23, 59, 30)) == 0
+    assert timer_probe.run_as_of(argv, at(fires_on + dt.timedelta(days=1), 0, 0, 30)) == 0
+    missing = [a.replace(str(closures), str(tmp_path / "missing")) for a in argv]
+    assert timer_probe.run_as_of(missing, at(fires_on, 12)) == 0  # no file: weekly hours apply
+
+
+def test_a_condition_systemd_would_expand_is_not_replayed():
+    assert timer_probe.verdict([(["/bin/sh", "-c", "exit $X"], False)], 0).startswith(
+        "failed: /bin/sh: holds '$'")
 
 
 def test_units_built_from_the_plan_pass_systemd_analyze_verify(tmp_path):

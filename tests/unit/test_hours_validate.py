@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from libraryops import paths, validate
+from libraryops import clock, paths, validate
+from libraryops.hours import WEEKDAYS
 from libraryops.inventory import load_site
-from libraryops.validate_hours import check_hours
+from libraryops.validate_hours import check_calendar, check_hours
 
 GOOD_HOURS = """\
 branch__hours:
@@ -30,6 +31,8 @@ branch__patch_window_minutes: 90
 branch__shutdown_warning_minutes: 10
 branch__shutdown_grace_minutes: 120
 """
+WEEK = GOOD_HOURS[GOOD_HOURS.index("  monday"):GOOD_HOURS.index("branch__closures")]
+CLOSURES = GOOD_HOURS[GOOD_HOURS.index("branch__closures"):GOOD_HOURS.index("branch__wake")]
 GOOD_BRANCH = """\
 branch__name: Test Branch
 branch__timezone: America/New_York
@@ -53,6 +56,13 @@ EDITS = {
     "shortnight": ("hours.yml", 'friday: [["09:00", "18:00"]]\n  saturday: [["10:00", "17:00"]]',
                    'friday: [["09:00", "24:00"]]\n  saturday: [["01:00", "17:00"]]'),
     "sitewide": ("hours.yml", "branch__wake_lead_minutes: 30\n", ""),
+    "neveropen": ("hours.yml", WEEK, "".join(f"  {d}: []\n" for d in WEEKDAYS)),
+    "alwaysopen": ("hours.yml", WEEK + CLOSURES,
+                   "".join(f'  {d}: [["00:00", "24:00"]]\n' for d in WEEKDAYS)),
+    "overlapwindow": ("hours.yml", "grace_minutes: 120\n",
+                      'grace_minutes: 120\nbranch__patch_window_start: "19:00"\n'),
+    "dstgap": ("hours.yml", "sunday: []", 'sunday: [["02:30", "17:00"]]'),
+    "dstrepeat": ("hours.yml", "sunday: []", 'sunday: [["01:30", "17:00"]]'),
     "good": ("hours.yml", "", ""),
 }
 
@@ -117,6 +127,13 @@ def of(problems, branch: str) -> list[tuple[str, str, str, str]]:
      "branch__shutdown_warning_minutes"),
     ("shortnight", "branch__hours", "between friday's last closing and saturday's first opening",
      "than branch__shutdown_grace_minutes + branch__wake_lead_minutes"),
+    ("neveropen", "branch__patch_window_start", "missing: the branch never opens",
+     'a quoted local time "HH:MM" at which the daily patch window starts'),
+    ("alwaysopen", "branch__patch_window_start", "the branch is open around the clock",
+     'a quoted local time "HH:MM" at which the daily patch window starts'),
+    ("overlapwindow", "branch__patch_window_start",
+     "the declared patch window (19:00 for 90 minutes) overlaps the opening hours of monday",
+     "window falls outside every day's opening hours"),
 ])
 def test_a_bad_value_is_named_by_the_branchs_hours_file_and_key(problems, branch, key, text,
                                                                  allowed):
@@ -177,6 +194,45 @@ def test_validate_prints_an_hours_problem_once_with_file_key_and_allowed(bad_sit
     assert (f"{site}/group_vars/branch_graceshort/hours.yml: branch__shutdown_grace_minutes: "
             "shorter than the patch window needs (allowed: at least branch__patch_delay_minutes"
             " + branch__patch_window_minutes + branch__shutdown_warning_minutes)") in lines
+
+
+@pytest.fixture
+def calendar(bad_site, monkeypatch):
+    """``check_calendar`` of the bad site as of an instant (``LIBRARYOPS_NOW``)."""
+    def _at(instant):
+        monkeypatch.setenv(clock.NOW_ENV, instant)
+        return check_calendar(bad_site)
+    return _at
+
+
+def test_an_opening_inside_a_dst_gap_is_refused(calendar):
+    problems = [p for p in calendar("2026-12-07T12:00Z") if "branch_dstgap" in p.file]
+    errors = [p for p in problems if not p.warning]
+    assert {(p.key, p.allowed) for p in errors} == {
+        ("branch__hours.sunday[0]", "a time outside the hour the clocks skip on that day")}
+    assert {p.problem.split(" (")[0] for p in errors} == {
+        f"opens at 02:30, which does not exist on {day}" for day in
+        ("2026-03-08", "2027-03-14", "2028-03-12")}
+    assert all(p.file.endswith("group_vars/branch_dstgap/hours.yml") for p in problems)
+
+
+def test_a_closing_in_the_repeated_hour_is_a_warning_naming_the_instant_systemd_uses(calendar):
+    problems = [p for p in calendar("2026-12-07T12:00Z") if "branch_dstrepeat" in p.file]
+    assert problems and all(p.warning for p in problems)
+    (autumn,) = [p for p in problems if "2027-11-07" in p.problem and "opens at" in p.problem]
+    assert autumn.key == "branch__hours.sunday[0]"
+    assert "happens twice on 2027-11-07" in autumn.problem
+    assert "systemd uses the first, 01:30 EDT (05:30 UTC)" in autumn.problem
+    # Its wake (01:00) and shutdown exist on both DST Sundays: no event is said to be skipped.
+    assert not [p for p in problems if "falls into the hour the clocks skip" in p.problem]
+
+
+def test_closures_running_out_within_four_months_are_a_warning(calendar):
+    assert not [p for p in calendar("2027-08-01T12:00Z") if "branch_good/" in p.file]
+    (notice,) = [p for p in calendar("2027-09-01T12:00Z") if "branch_good/" in p.file]
+    assert notice.warning and notice.key == "branch__closures"
+    assert "the closure dates end on 2027-12-24, less than 4 months ahead" in notice.problem
+    assert str(notice).startswith(notice.file + ": branch__closures: warning: ")
 
 
 @pytest.mark.parametrize("site", ["lab", "example"])

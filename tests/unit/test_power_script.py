@@ -30,8 +30,8 @@ def shipped(site, group):
     return BranchHours.from_vars(data)
 
 
-def synthetic(week, closures, timezone):
-    return BranchHours.from_vars({
+def synthetic(week, closures, timezone, **extra):
+    return BranchHours.from_vars(extra | {
         "branch__timezone": timezone,
         "branch__hours": {day: [] for day in WEEKDAYS} | week,
         "branch__closures": closures,
@@ -132,5 +132,5 @@ def test_a_closed_day_moves_the_wake_and_an_evening_before_wake_counts_for_the_n
 
 
 def test_no_wake_when_the_branch_never_opens(power_script):
-    closed = synthetic({}, [], "Europe/Copenhagen")
+    closed = synthetic({}, [], "Europe/Copenhagen", branch__patch_window_start="02:00")
     assert power_script(closed)(dt.datetime(2027, 1, 1, tzinfo=dt.UTC)) is None
