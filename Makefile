@@ -29,7 +29,7 @@ AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
-        verify lab azure-plan azure-apply azure-drift hours closures reboot poweroff logout lint unit integration \
+        verify lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff logout lint unit integration \
         molecule test clean
 
 help: ## List the targets
@@ -92,6 +92,9 @@ azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azur
 
 hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi-Fi (SITE=, NOW=)
 	@$(PY) -m libraryops.hours_table table --site-dir inventories/$(SITE)
+
+nightly-schedule: deps ## Derive the nightly check's cron lines from SITE's hours into nightly.yml
+	@$(PY) -m libraryops.nightly --site-dir inventories/$(SITE) --write .github/workflows/nightly.yml
 
 closures: deps ## Suggest next year's public holidays as closures to review and paste (YEAR=)
 	@$(PY) -m libraryops.hours_table suggest-closures --site-dir inventories/$(SITE) \

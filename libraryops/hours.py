@@ -601,6 +601,25 @@ class BranchHours(BaseModel):
         end = next((e for _, e in self._spans_from(at) if e > at), None)
         return self.local(end) if end else None
 
+    def pcs_on(self, at: dt.datetime) -> bool:
+        """Whether the branch's public PCs are on by their own schedule at ``at``: from an
+        opening day's wake to its shutdown (as :meth:`events` fires them: a wake or shutdown a
+        DST gap skips counts as not happening); always for a branch open around the clock,
+        never for one that never opens.
+
+        Raises:
+            ValueError: ``at`` is naive.
+        """
+        at = _utc(at)
+        if self.always_open:
+            return True
+        edges: dict[dt.date, dict[str, dt.datetime]] = defaultdict(dict)
+        for event in self.events(at - dt.timedelta(days=2), at + dt.timedelta(days=2)):
+            if event.kind in ("wake", "shutdown"):
+                edges[event.day][event.kind] = event.at.astimezone(UTC)
+        return any(e["wake"] <= at < e["shutdown"] for e in edges.values()
+                   if len(e) == 2)
+
     def closed_windows(self, start: dt.datetime,
                        end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
         """The closed windows within ``[start, end)``: sorted, disjoint ``(from, until)`` pairs

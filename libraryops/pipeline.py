@@ -398,6 +398,11 @@ def verify(p: Pipeline, workers: int) -> int:
     html.write_text(redact.redact(report.verify_html(p.site, site, junit), p.secrets),
                     encoding="utf-8")
     print(f"verify: {junit.relative_to(paths.REPO)} and {html.relative_to(paths.REPO)}")
+    branches, _ = report.verify_results(site, junit)
+    unreached = [h for b in branches for h in b["not_reached"]]
+    if unreached:
+        print(f"verify: not reached (nothing could connect; not verified): {', '.join(unreached)}",
+              file=sys.stderr)
     return 0 if status[0] == 0 else 1
 
 

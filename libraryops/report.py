@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -198,21 +199,35 @@ def _check_name(test_name: str, host: str) -> str:
     return text[:1].upper() + text[1:] + (f" ({params})" if params else "")
 
 
-def verify_html(site: str, inventory, junit: Path) -> str:
-    """The verification report for a non-programmer: one section per branch, one block per host
-    with a line per check, failures (drift) highlighted with the first line of their reason.
+#: A check's reason that says it could not reach the host at all: ssh's own exit status 255 and
+#: its connect errors (``man ssh``: "ssh exits with ... 255 if an error occurred").
+_CONNECTION_FAILURE = re.compile(r"exit code 255|ssh: connect to host|Connection (timed out|"
+                                 r"refused|closed)|No route to host|UNREACHABLE")
+
+
+def not_reached(checks: list[dict]) -> bool:
+    """Whether a host's checks (``{"status", "why"}`` dicts of :func:`verify_html`) all failed
+    because nothing could connect to it: the host was not verified at all. Whether that is off
+    as scheduled or unreachable is the host-state model's to say; until then, "not reached"."""
+    return bool(checks) and all(c["status"] == "failed" and _CONNECTION_FAILURE.search(c["why"])
+                                for c in checks)
+
+
+def verify_results(inventory, junit: Path) -> tuple[list[dict], dict]:
+    """The checks of a verification run, per branch and host, for people.
 
     Args:
-        site: the site name.
         inventory: the site (:class:`libraryops.inventory.SiteInventory`): branches, names and
             function groups of the hosts.
         junit: pytest's JUnit XML of the run (each case has the :data:`HOST_PROPERTY`).
 
     Returns:
-        A self-contained HTML page (no scripts, no external resources). The caller redacts it.
+        ``(branches, totals)``: per branch ``{group, name, hosts, passed, failed, drifted,
+        not_reached}`` with per host ``{name, role, checks, failed, passed, not_reached}`` and
+        per check ``{area, name, status, why}``; totals ``{hosts, passed, failed,
+        drifted_hosts, not_reached}``. A host nothing could connect to (:func:`not_reached`)
+        counts as not reached, not as failed.
     """
-    import jinja2  # the templating Ansible itself uses; imported here, only for reports
-
     checks: dict[str, list[dict]] = defaultdict(list)
     for case in ET.parse(junit).getroot().iter("testcase"):
         prop = case.find(f"properties/property[@name='{HOST_PROPERTY}']")
@@ -239,20 +254,38 @@ def verify_html(site: str, inventory, junit: Path) -> str:
             failed = sum(c["status"] == "failed" for c in found)
             role = next((g for g in ("public_pcs", "staff_machines", "wireless_aps")
                          if name in inventory.groups.get(g, [])), "host").replace("_", " ")
+            unverified = not_reached(found)  # its checks did not fail: they never ran
             hosts.append({"name": name, "role": role.rstrip("s"), "checks": found,
-                          "failed": failed, "passed": len(found) - failed})
+                          "failed": 0 if unverified else failed, "passed": len(found) - failed,
+                          "not_reached": unverified})
         branch_name = inventory.hosts[members[0]].get("branch__name", group) if members else group
         branches.append({
             "group": group, "name": f"{branch_name} ({group})", "hosts": hosts,
             "passed": sum(h["passed"] for h in hosts), "failed": sum(h["failed"] for h in hosts),
             "drifted": [h["name"] for h in hosts if h["failed"]],
+            "not_reached": [h["name"] for h in hosts if h["not_reached"]],
         })
     totals = {
         "hosts": sum(len(b["hosts"]) for b in branches),
         "passed": sum(b["passed"] for b in branches),
         "failed": sum(b["failed"] for b in branches),
         "drifted_hosts": sum(len(b["drifted"]) for b in branches),
+        "not_reached": sum(len(b["not_reached"]) for b in branches),
     }
+    return branches, totals
+
+
+def verify_html(site: str, inventory, junit: Path) -> str:
+    """The verification report for a non-programmer: one section per branch, one block per host
+    with a line per check, failures (drift) highlighted with the first line of their reason,
+    hosts nothing could connect to marked "not reached" (:func:`verify_results`).
+
+    Returns:
+        A self-contained HTML page (no scripts, no external resources). The caller redacts it.
+    """
+    import jinja2  # the templating Ansible itself uses; imported here, only for reports
+
+    branches, totals = verify_results(inventory, junit)
     site_name = next((v.get("site__name") for v in inventory.hosts.values()), None) or site
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)

@@ -1,10 +1,22 @@
-"""Fixtures shared by the validation tests: copies of the shipped sites in tmp_path."""
+"""Fixtures shared by the unit tests: a pinned clock, copies of the shipped sites in tmp_path."""
 
 import subprocess
 from pathlib import Path
 
 import pytest
 from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, copy_site, edit
+
+from libraryops import clock
+
+#: The instant the unit tests run "as of" (LIBRARYOPS_NOW): date-dependent warnings, such as
+#: closure dates running out, do not move with the day the tests run. Tests that are about the
+#: clock set their own instants.
+UNIT_TEST_NOW = "2026-12-07T12:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch):
+    monkeypatch.setenv(clock.NOW_ENV, UNIT_TEST_NOW)
 
 
 @pytest.fixture(autouse=True)

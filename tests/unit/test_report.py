@@ -83,3 +83,29 @@ def test_the_verification_page_has_a_section_per_branch_and_highlights_drift(tmp
     assert "Tools in menu (orca)" in page
     assert '<details class="host" id="host-main-pub-01" open>' in page
     assert '<details class="host" id="host-main-ap-01">' in page
+
+
+UNREACHED = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest">
+<testcase classname="tests.testinfra.test_sshd" name="test_sshd_settings[ansible://main-pub-01]">
+  <properties><property name="testinfra_host" value="main-pub-01"/></properties></testcase>
+<testcase classname="tests.testinfra.test_sshd" name="test_sshd_settings[ansible://main-pub-02]">
+  <properties><property name="testinfra_host" value="main-pub-02"/></properties>
+  <failure message="AssertionError: Unexpected exit code 255 for CommandResult(command=b'sshd -T',
+ exit_status=255, stdout=b'', stderr=b'ssh: connect to host 10.123.0.12 port 22: No route to
+ host')">trace</failure></testcase>
+<testcase classname="tests.testinfra.test_power" name="test_timers[ansible://main-pub-02]">
+  <properties><property name="testinfra_host" value="main-pub-02"/></properties>
+  <error message="failed on setup with &quot;AssertionError: Unexpected exit code 255 for
+ CommandResult(...)&quot;">trace</error></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_a_host_nothing_could_connect_to_is_not_reached_not_drifted(tmp_path):
+    _write(tmp_path, "testinfra.xml", UNREACHED)
+    page = report.verify_html("lab", load_site(paths.site_dir("lab")), tmp_path / "testinfra.xml")
+    assert "NOT REACHED</span>: 1 computer could not be connected to" in page
+    assert "not reached: main-pub-02" in page
+    assert "NO DRIFT</span>: every computer reached matches" in page
+    assert "ALL GOOD" not in page and "drift on" not in page
