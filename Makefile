@@ -10,7 +10,8 @@ ALLOW_DELETE ?=
 INVENTORY ?=
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+# requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils dbus-daemon \
                 faketime \
                 chromium
@@ -42,7 +43,7 @@ deps: $(STAMP) ## Install the venv (requirements.txt) and the lab's Debian packa
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@

@@ -462,7 +462,7 @@ class Bench:
     def env(self, site: Path, **extra: str) -> dict[str, str]:
         """The engines' environment, as libraryops.pipeline gives it, for a bench site."""
         env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                   PYTHONPATH=str(paths.REPO), ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
+                   ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
                    LIBRARYOPS_INVENTORY=str(site),
                    ANSIBLE_VAULT_PASSWORD_FILE=str((site / "vault-password.txt").resolve()))
         env.pop("LIBRARYOPS_VERIFY_HOSTS", None)

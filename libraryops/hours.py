@@ -71,7 +71,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+
+from libraryops.problem import fail
 
 UTC = dt.UTC
 #: Minutes in a day; "24:00" is minute 1440 of its date.
@@ -106,10 +107,6 @@ _INTERVAL_TEXT = ('["HH:MM", "HH:MM"] local opening and closing times, quoted, c
                   'opening on the same day ("24:00" = midnight), e.g. ["09:00", "17:00"]')
 
 
-def _fail(kind: str, message: str, **context: str) -> PydanticCustomError:
-    """A pydantic error with a fixed message; ``allowed=`` overrides the field's description."""
-    return PydanticCustomError(kind, message, context)
-
 
 # ---------------------------------------------------------------------------------------------
 # Value types
@@ -123,27 +120,27 @@ def _clock_minutes(value: Any) -> int:
             12:30 arrives as a number (YAML 1.1 reads it as sexagesimal 750) and says so.
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        raise _fail("time", "a time is unquoted: YAML reads an unquoted 12:30 as the number 750",
+        raise fail("time", "a time is unquoted: YAML reads an unquoted 12:30 as the number 750",
                     allowed=_INTERVAL_TEXT)
     match = _HHMM.fullmatch(value) if isinstance(value, str) else None
     if not match:
-        raise _fail("time", "not an HH:MM time", allowed=_INTERVAL_TEXT)
+        raise fail("time", "not an HH:MM time", allowed=_INTERVAL_TEXT)
     hour, minute = int(match[1]), int(match[2])
     if minute > 59 or hour > 24 or (hour == 24 and minute):
-        raise _fail("time", "not an HH:MM time", allowed=_INTERVAL_TEXT)
+        raise fail("time", "not an HH:MM time", allowed=_INTERVAL_TEXT)
     return hour * 60 + minute
 
 
 def _interval(value: Any) -> tuple[int, int]:
     """``[open, close]`` as minutes since local midnight, ``open < close <= 1440``."""
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise _fail("interval", "not an [open, close] pair of times", allowed=_INTERVAL_TEXT)
+        raise fail("interval", "not an [open, close] pair of times", allowed=_INTERVAL_TEXT)
     opens, closes = _clock_minutes(value[0]), _clock_minutes(value[1])
     if opens == DAY:
-        raise _fail("interval", "opens at 24:00: midnight is allowed only as a closing time",
+        raise fail("interval", "opens at 24:00: midnight is allowed only as a closing time",
                     allowed=_INTERVAL_TEXT)
     if closes <= opens:
-        raise _fail("interval", "closes before it opens (or when it opens)",
+        raise fail("interval", "closes before it opens (or when it opens)",
                     allowed=_INTERVAL_TEXT + "; a day ends at 24:00 and the next day starts "
                     "with its own intervals")
     return opens, closes
@@ -153,7 +150,7 @@ def _day_minute(value: Any) -> int:
     """A quoted local ``"HH:MM"`` time of day, 00:00-23:59, as minutes since local midnight."""
     minute = _clock_minutes(value)
     if minute == DAY:
-        raise _fail("time", "24:00 is the end of a day, not a time of day",
+        raise fail("time", "24:00 is the end of a day, not a time of day",
                     allowed='a quoted local time "HH:MM", 00:00-23:59, e.g. "02:00"')
     return minute
 
@@ -163,7 +160,7 @@ def _separate(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     ordered = sorted(intervals)
     for first, second in pairwise(ordered):
         if second[0] <= first[1]:
-            raise _fail("overlap", "two intervals overlap or touch",
+            raise fail("overlap", "two intervals overlap or touch",
                         allowed="intervals separated by closed time; merge touching ones into "
                                 "one interval")
     return ordered
@@ -178,7 +175,7 @@ def _closure_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise _fail("date", "not a date", allowed='a date as "YYYY-MM-DD", quoted, e.g. "2027-01-01"')
+    raise fail("date", "not a date", allowed='a date as "YYYY-MM-DD", quoted, e.g. "2027-01-01"')
 
 
 @cache
@@ -200,9 +197,9 @@ def iana_time_zone(value: str) -> str:
     it too). Raises PydanticCustomError "not an IANA time zone" or "a legacy or fixed-offset
     zone"."""
     if value not in _time_zones():
-        raise _fail("time_zone", "not an IANA time zone")
+        raise fail("time_zone", "not an IANA time zone")
     if value != "UTC" and value.split("/", 1)[0] not in ZONE_AREAS:
-        raise _fail("time_zone", "a legacy or fixed-offset zone name (daylight saving would be "
+        raise fail("time_zone", "a legacy or fixed-offset zone name (daylight saving would be "
                                  "wrong or deprecated); use the Area/Location name")
     return value
 
@@ -303,7 +300,7 @@ class BranchHours(BaseModel):
         keys = ("branch__patch_delay_minutes", "branch__patch_window_minutes",
                 "branch__shutdown_warning_minutes")
         if all(k in info.data for k in keys) and grace < sum(info.data[k] for k in keys):
-            raise _fail("grace", "shorter than the patch window needs",
+            raise fail("grace", "shorter than the patch window needs",
                         allowed="at least branch__patch_delay_minutes + "
                                 "branch__patch_window_minutes + branch__shutdown_warning_minutes")
         return grace
@@ -315,7 +312,7 @@ class BranchHours(BaseModel):
             return week  # no night at all: the PCs never shut down
         for today, tomorrow in pairwise((*WEEKDAYS, WEEKDAYS[0])):
             if _short_night(getattr(week, today), getattr(week, tomorrow), info):
-                raise _fail("night", f"too little closed time between {today}'s last closing "
+                raise fail("night", f"too little closed time between {today}'s last closing "
                                      f"and {tomorrow}'s first opening", allowed=_NIGHT_TEXT)
         return week
 
@@ -325,14 +322,14 @@ class BranchHours(BaseModel):
         seen: dict[dt.date, int] = {}
         for index, closure in enumerate(closures):
             if closure.date in seen:
-                raise _fail("closure", f"closures [{seen[closure.date]}] and [{index}] have the "
+                raise fail("closure", f"closures [{seen[closure.date]}] and [{index}] have the "
                                        "same date", allowed="one entry per date")
             seen[closure.date] = index
         week = info.data.get("branch__hours")
         if week is None:
             return closures
         if closures and _always_open(week):
-            raise _fail("closure", "listed for a branch open around the clock, whose PCs never "
+            raise fail("closure", "listed for a branch open around the clock, whose PCs never "
                                    "shut down and wake (a closure would need a shutdown the "
                                    "evening before)",
                         allowed="[] for a branch whose every day is [[\"00:00\", \"24:00\"]]")
@@ -344,7 +341,7 @@ class BranchHours(BaseModel):
         for index, closure in enumerate(closures):
             for day in (closure.date - dt.timedelta(days=1), closure.date):
                 if _short_night(hours_on(day), hours_on(day + dt.timedelta(days=1)), info):
-                    raise _fail("night", f"closure [{index}]: too little closed time between "
+                    raise fail("night", f"closure [{index}]: too little closed time between "
                                          f"{day.isoformat()} and the next day",
                                 allowed=_NIGHT_TEXT)
         return closures
@@ -362,7 +359,7 @@ class BranchHours(BaseModel):
         if start is None:
             if not any(days) or _always_open(week):
                 shape = "never opens" if not any(days) else "is open around the clock"
-                raise _fail("patch_window", f"missing: the branch {shape}, so there is no "
+                raise fail("patch_window", f"missing: the branch {shape}, so there is no "
                                             "closing to start its patch window after; without "
                                             "it the update timers get no OnCalendar= and "
                                             "security updates stop",
@@ -385,7 +382,7 @@ class BranchHours(BaseModel):
             clash = [(a, b) for a, b in today if a < end and start < b] + [
                 (a, b) for a, b in tomorrow if a + DAY < end]
             if clash:
-                raise _fail("patch_window", f"the declared patch window ({clock_text(start)} "
+                raise fail("patch_window", f"the declared patch window ({clock_text(start)} "
                                             f"for {window} minutes) overlaps the opening hours "
                                             f"of {name}",
                             allowed="a start whose branch__patch_window_minutes-long window "

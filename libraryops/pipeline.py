@@ -83,7 +83,6 @@ class Pipeline:
         self.env = dict(
             os.environ,
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            PYTHONPATH=str(paths.REPO),
             ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
             LIBRARYOPS_INVENTORY=str(self.inventory),
         )
@@ -145,8 +144,8 @@ class Pipeline:
     # -- phases -------------------------------------------------------------------------------
 
     def validate(self) -> None:
-        """Validate the whole site (libraryops.validate); nothing is contacted."""
-        self.run("validate", [str(BIN / "python"), "-m", "libraryops.validate",
+        """Validate the whole site (libraryops.validation); nothing is contacted."""
+        self.run("validate", [str(BIN / "python"), "-m", "libraryops.validation",
                               str(self.inventory)])
 
     def lab_up(self) -> None:

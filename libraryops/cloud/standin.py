@@ -548,14 +548,11 @@ def start(state_dir: Path | str, port: int = 0, timeout: float = 15) -> tuple[st
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "endpoint.json").unlink(missing_ok=True)
     log = state_dir / "standin.log"
-    repo = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (repo, os.environ.get("PYTHONPATH")) if p))
     pid = os.posix_spawn(
         sys.executable,
         [sys.executable, "-m", "libraryops.cloud.standin", "serve",
          "--state-dir", str(state_dir), "--port", str(port)],
-        env,
+        os.environ,
         file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                       (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                        0o600),

@@ -17,6 +17,7 @@ import yaml
 from libraryops import clock
 from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
+from libraryops.secret_names import is_secret_name
 from libraryops.timers import HostTimers, sweep_windows
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
@@ -61,11 +62,9 @@ def pytest_configure(config):
 @pytest.fixture(scope="module")
 def inventory_vars(host):
     """The host's merged inventory variables, as Ansible sees them, with every secret (the
-    wireless secrets, any ``*_password``/``*_passphrase``/``*_secret``/``*_psk``) replaced by
+    variables with a secret's name, :func:`libraryops.secret_names.is_secret_name`) replaced by
     ``"<secret>"`` so that no test output can ever show one. Tests compare presence, not values."""
-    from libraryops.validate_wireless import SECRET_NAME, SECRETS_VAR
-
-    return {k: "<secret>" if k == SECRETS_VAR or SECRET_NAME.search(k) else v
+    return {k: "<secret>" if is_secret_name(k) else v
             for k, v in host.ansible.get_variables().items()}
 
 

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import ast
 import importlib
-import sys
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_REPO = Path(__file__).resolve().parents[3]
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
-DEPLOY = _REPO / "deploy"
+from libraryops.paths import REPO
+
+DEPLOY = REPO / "deploy"
 #: Builtins a constant's expression may use.
 _BUILTINS = {"frozenset": frozenset, "set": set, "tuple": tuple, "list": list, "dict": dict,
              "str": str, "int": int, "len": len, "sorted": sorted}

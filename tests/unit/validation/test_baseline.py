@@ -1,11 +1,11 @@
 """``make validate`` for the baseline roles' data: each bad input is named by file and key.
 
-Bad sites are copies of a shipped site with one edit (helpers from test_validate); each case
+Bad sites are copies of a shipped site with one edit (helpers from tests/unit/sites.py); each case
 lists every problem line expected, in order.
 """
 
 import pytest
-from test_validate import assert_problems, edit, write
+from sites import assert_problems, edit, write
 
 from libraryops import firewall
 
@@ -156,7 +156,7 @@ def test_conflict_names_both_declarers_and_keeps_the_first():
     rules, problems = firewall.merge([("sshd", {"22/tcp": {}}),
                                       ("firewall__host_rules", {"22/tcp": {"action": "drop"}})])
     assert [r.action for r in rules] == ["accept"]
-    assert [(p.layer, p.key) for p in problems] == [("firewall__host_rules", "22/tcp")]
+    assert [(p.file, p.key) for p in problems] == [("firewall__host_rules", "22/tcp")]
     assert "conflicts with accept declared by sshd" in problems[0].problem
 
 
@@ -178,7 +178,7 @@ def test_role_filter_merges_by_declarer_and_refuses_conflicts(load_module):
         (22, ["firewall__dependent_rules.sshd"]), (9100, ["firewall__rules"])]
     assert plugin.firewall_accepts(plan, 22, "10.123.0.1")
     assert not plugin.firewall_accepts(plan, 22, "192.0.2.1")
-    with pytest.raises(AnsibleFilterError, match="firewall__dependent_rules.sshd.22/tcp: action "
+    with pytest.raises(AnsibleFilterError, match="firewall__dependent_rules.sshd: 22/tcp: action "
                                                  "accept conflicts with drop declared by "
                                                  "firewall__host_rules"):
         plugin.firewall_rules({}, {}, {"22/tcp": {"action": "drop"}},
@@ -194,7 +194,7 @@ def test_a_fixed_reboot_time_must_be_inside_every_opening_days_patch_window(
     from pydantic import ValidationError
 
     from libraryops.hours import WEEKDAYS
-    from libraryops.validate_baseline import UpdatesModel
+    from libraryops.validation.updates import UpdatesModel
 
     hostvars = {
         "branch__timezone": "America/New_York",

@@ -1,0 +1,58 @@
+"""sshd (role sshd): the management networks SSH is let in from, the groups allowed to log in
+(never locking out the account the engines connect as).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from libraryops.validation.base import fail, model_checker
+from libraryops.validation.values import Network
+
+
+@cache
+def role_default(role: str, name: str) -> Any:
+    """A role's default for ``name`` (``roles/<role>/defaults/main.yml``; None when absent)."""
+    from libraryops import paths
+
+    defaults = yaml.safe_load((paths.REPO / "roles" / role / "defaults" / "main.yml").read_text())
+    return (defaults or {}).get(name)
+
+
+class SshdModel(BaseModel):
+    """The sshd settings of a site (role sshd); the management networks are where SSH is let
+    in from."""
+
+    sshd__management_networks: list[Network] = Field(
+        min_length=1, description="a list of networks such as 10.123.0.0/24, at least one")
+
+    sshd__allow_groups: Annotated[list[Annotated[str, Field(
+        strict=True, pattern=r"^[a-z_][a-z0-9_-]*$")]], Field(min_length=1)] | None = Field(
+        None, description="a list of Unix group names, at least one")
+    sshd__password_authentication: bool | None = Field(None, strict=True,
+                                                       description="true or false")
+
+    @field_validator("sshd__allow_groups")
+    @classmethod
+    def _keeps_the_engines_in(cls, groups: list[str] | None,
+                              info: ValidationInfo) -> list[str] | None:
+        """The engines' account must stay allowed: root by the group root, a management
+        account by the group the accounts role puts it in (``accounts__admin_group``)."""
+        context = info.context or {}
+        user = context.get("ansible_user", "root")
+        group = "root" if user == "root" else str(
+            context.get("accounts__admin_group") or role_default("accounts",
+                                                                 "accounts__admin_group"))
+        if groups is not None and group not in groups:
+            raise fail("lockout", f"does not allow {group}, the group of {user}, the account "
+                                   "the engines connect as: converging would lock the manager "
+                                   "out", allowed=f"a list including {group}")
+        return groups
+
+
+
+check_sshd = model_checker(SshdModel, "sshd.yml")
