@@ -136,7 +136,7 @@ molecule: lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, else every l
 	  (cd roles/$$role && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CURDIR)/$(VENV)/bin/molecule test) || exit 1; \
 	done
 
-# The benchmark (libraryops/bench.py, docs/performance.md): throwaway bench hosts of its own on
+# The benchmark (tools/bench/, docs/performance.md): throwaway bench hosts of its own on
 # the lab bridge, removed at the end. Not a test: it asserts no timing.
 #   N="2 5 10"  host counts   REPEAT=3  runs per phase   NOOP_ONLY=1  the no-op phases only
 #   BUDGET=<minutes>  repetitions that would overrun it are skipped (default 19; 0: no limit)
@@ -146,11 +146,11 @@ NOOP_ONLY ?=
 BUDGET ?=
 .PHONY: bench bench-smoke
 bench: lab-keys ## Speed of converge/verify, pyinfra vs Ansible, N hosts (N="2 5 10" REPEAT=3)
-	@$(PY) -m libraryops.bench --hosts '$(N)' --repeat $(REPEAT) $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
+	@$(PY) -m tools.bench --hosts '$(N)' --repeat $(REPEAT) $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
 	  $(if $(BUDGET),--budget-minutes $(BUDGET))
 
 bench-smoke: lab-keys ## The bench's no-op phases on 2 hosts, once (a quick check that it runs)
-	@$(PY) -m libraryops.bench --hosts 2 --repeat 1 --noop-only
+	@$(PY) -m tools.bench --hosts 2 --repeat 1 --noop-only
 
 test: lint unit integration molecule ## Everything CI runs: lint, unit tests, lab integration, molecule
 

@@ -24,8 +24,9 @@ import sys
 from pathlib import Path
 
 from libraryops import clock
-from libraryops.hours import DAY, WEEKDAYS, BranchHours
+from libraryops.hours import BranchHours
 from libraryops.hours_table import branch_hours
+from libraryops.hours_values import DAY, WEEKDAYS
 from libraryops.inventory import InventoryError, load_site
 
 #: Minutes after the wake before the check (the PCs have booted).

@@ -10,7 +10,7 @@ from typing import Annotated
 import holidays
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
-from libraryops.hours import iana_time_zone
+from libraryops.hours_values import iana_time_zone
 from libraryops.inventory import BRANCH_GROUP
 from libraryops.validation.base import Problem, Site, fail
 from libraryops.validation.values import NonEmptyText, http_url, ipp_uri

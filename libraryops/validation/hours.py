@@ -9,7 +9,7 @@ at the calendar the valid hours meet (the years from now to the last closure, an
 an opening or closing inside a daylight-saving gap is refused (that wall time never happens, so
 its events would silently not fire); one inside the repeated autumn hour, and an event such as
 a wake or shutdown that falls into a gap, is a warning naming what systemd will do; closure
-dates that run out within :data:`libraryops.hours.CLOSURES_NOTICE_MONTHS` are a warning.
+dates that run out within :data:`libraryops.hours_values.CLOSURES_NOTICE_MONTHS` are a warning.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from libraryops import clock
-from libraryops.hours import DAY, UTC, WEEKDAYS, BranchHours, clock_text, dst_changes
+from libraryops.hours import BranchHours
+from libraryops.hours_values import DAY, UTC, WEEKDAYS, clock_text, dst_changes
 from libraryops.validation.base import Problem, Site, display_path
 
 #: Years past the current one whose daylight-saving changes the weekly hours are checked against.

@@ -13,7 +13,8 @@ import datetime as dt
 import pytest
 
 from libraryops import clock, paths
-from libraryops.hours import BranchHours, dst_changes
+from libraryops.hours import BranchHours
+from libraryops.hours_values import dst_changes
 from libraryops.inventory import load_site
 from libraryops.pipeline import Pipeline
 

@@ -11,11 +11,15 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from libraryops import paths
 
 #: The project's importable Python (pyproject.toml), and the scripts and plugins that import it.
 PACKAGES = ("libraryops", "deploy", "plugins", "tools")
-SCRIPTS = ("azure", "roles", "tests/bench")
+SCRIPTS = ("azure", "roles")
+#: Longest module allowed, in lines.
+MAX_LINES = 600
 #: A ``sys.path`` edit, a ``PYTHONPATH`` set (environment, YAML, make) or pytest's ``pythonpath``.
 PATH_PATCH = re.compile(r"sys\.path\s*(\.\w+\(|\+?=|\[)|PYTHONPATH\s*[:=]|[\"']PYTHONPATH[\"']"
                         r"|^\s*pythonpath\s*=")
@@ -114,6 +118,13 @@ def test_the_validation_base_imports_nothing_above_it():
     graph = import_graph()
     assert not {m for m in graph["libraryops.validation.base"]
                 if m.startswith("libraryops.validation")}
+
+
+@pytest.mark.parametrize("file", _python_files(*PACKAGES, *SCRIPTS),
+                         ids=lambda f: str(f.relative_to(paths.REPO)))
+def test_no_module_over_600_lines(file):
+    lines = len(file.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{lines} lines: split it by concern"
 
 
 def test_the_path_patch_pattern_finds_each_way_of_patching():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from libraryops import clock, paths
-from libraryops.hours import WEEKDAYS
+from libraryops.hours_values import WEEKDAYS
 from libraryops.inventory import load_site
 from libraryops.validation import run as validation
 from libraryops.validation.base import Problem, Site

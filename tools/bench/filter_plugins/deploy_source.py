@@ -1,6 +1,6 @@
 """Ansible filters that read the pyinfra public-PC deploy's own source (``deploy/*.py``).
 
-The Ansible equivalent of the deploy (``tests/bench/public_pc.yml``, there only for the
+The Ansible equivalent of the deploy (``tools/bench/public_pc.yml``, there only for the
 benchmark) takes its package lists, paths, defaults and the browser policies from the deploy
 itself, so the two cannot drift apart: nothing here imports pyinfra (that would slow every
 Ansible fork down and bias the comparison); the modules are parsed with :mod:`ast`.
