@@ -31,7 +31,7 @@ PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inven
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
         verify lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff logout lint unit integration \
-        molecule test clean
+        molecule test clean role-docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,12 @@ logout: validate ## End patron sessions on LIMIT='s public PCs; refused in openi
 	@$(GUARD)
 	@$(ADHOC) '$(LIMIT):&public_pcs' -m ansible.builtin.shell \
 	  -a 'loginctl show-user {{ public_pc__patron_user | quote }} >/dev/null 2>&1 || exit 0; loginctl terminate-user {{ public_pc__patron_user | quote }}'
+
+# Each role's meta/argument_specs.yml is its one contract (type, default, description); its
+# defaults/main.yml and README variables table are written from it (tools/role_contract.py), and a
+# unit test names any role and key that disagree.
+role-docs: deps ## Write each role's defaults/main.yml and README variables table from argument_specs
+	@$(PY) -m tools.role_contract
 
 # The hooks of .pre-commit-config.yaml (all local, offline) on every file git tracks or would
 # add, so a new file with a plaintext secret fails before it is ever staged.

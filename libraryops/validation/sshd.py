@@ -4,23 +4,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from libraryops.role_specs import role_default
 from libraryops.validation.base import fail, model_checker
 from libraryops.validation.values import Network
-
-
-@cache
-def role_default(role: str, name: str) -> Any:
-    """A role's default for ``name`` (``roles/<role>/defaults/main.yml``; None when absent)."""
-    from libraryops import paths
-
-    defaults = yaml.safe_load((paths.REPO / "roles" / role / "defaults" / "main.yml").read_text())
-    return (defaults or {}).get(name)
 
 
 class SshdModel(BaseModel):

@@ -12,15 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from libraryops import clock
+from libraryops import clock, role_specs
 from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
 from libraryops.secret_names import is_secret_name
 from libraryops.timers import HostTimers, sweep_windows
-
-ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -70,14 +67,15 @@ def inventory_vars(host):
 
 @pytest.fixture(scope="module")
 def role_vars(inventory_vars):
-    """A role's effective plain variables: its defaults/main.yml overlaid with the inventory.
+    """A role's effective plain variables: its defaults (its argument_specs,
+    :func:`libraryops.role_specs.defaults`) overlaid with the inventory.
 
     Usage: ``role_vars("sshd")["sshd__password_authentication"]``. Jinja defaults stay
     unrendered strings; tests read those from the inventory facts they point at.
     """
 
     def _vars(role):
-        defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text()) or {}
+        defaults = role_specs.defaults(role)
         return {**defaults, **{k: v for k, v in inventory_vars.items() if k in defaults}}
 
     return _vars
