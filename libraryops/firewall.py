@@ -4,14 +4,19 @@ A declaration maps ``"22/tcp"``-style keys to rules::
 
     "631/tcp": {action: accept, sources: [10.123.0.0/24], comment: CUPS printer sharing}
 
-``action`` is accept (default), drop or reject; ``sources`` lists networks (none: from
-anywhere). The site declares its own (``firewall__rules`` in ``group_vars/all``,
-``firewall__group_rules`` in one group's ``group_vars``, ``firewall__host_rules`` in
-``host_vars``); roles and deploys declare what they need (``<owner>__firewall__dependent_rules``,
-DebOps' "dependent rules"), and the firewall role, the only writer of nftables rules, merges them
-with :func:`merge`. Because a key names one port and one protocol, two declarations of the same
-port either agree on the action (their sources are merged) or conflict, which is an error naming
-both: there is no rule order to get wrong.
+``action`` is accept (default), drop or reject; ``sources`` lists networks. An accept rule
+must name its sources, and their union may not reach the Internet
+(:func:`libraryops.exposure.too_public`): no sources, ``0.0.0.0/0`` or the Internet in pieces
+would open the port to the patron Wi-Fi and the public PCs too. Only drop and reject may go
+without sources (from anywhere).
+
+The site declares its own (``firewall__rules`` in ``group_vars/all``, ``firewall__group_rules`` in
+one group's ``group_vars``, ``firewall__host_rules`` in ``host_vars``); roles and deploys declare
+what they need (``<owner>__firewall__dependent_rules``, DebOps' "dependent rules"), and the
+firewall role, the only writer of nftables rules, merges them with :func:`merge`. Because a key
+names one port and one protocol, two declarations of the same port either agree on the action
+(their sources are merged) or conflict, which is an error naming both: there is no rule order to
+get wrong.
 
 Used by ``make validate`` (:mod:`libraryops.validation.firewall`) and by the firewall role's filter
 plugin (``roles/firewall/filter_plugins/firewall.py``).
@@ -27,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from libraryops import exposure
 from libraryops.problem import Problem
 
 PROTOCOLS = ("tcp", "udp")
@@ -59,7 +65,8 @@ class FirewallRule(BaseModel):
     action: Literal["accept", "drop", "reject"] = Field(
         "accept", description="accept, drop or reject")
     sources: list[Annotated[str, Field(strict=True), AfterValidator(_network)]] = Field(
-        [], description="networks allowed to connect (none: from anywhere)")
+        [], description="networks allowed to connect (required for accept; drop and reject "
+                        "without sources apply to everyone)")
     comment: Annotated[str, Field(strict=True), AfterValidator(_comment)] = Field(
         "", description="text without double quotes, backslashes or line breaks")
 
@@ -150,7 +157,9 @@ def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Pro
 
     Returns:
         The merged rules sorted by protocol and port, and every problem: invalid keys and rules,
-        and each port/proto declared with two actions (reported on the later declaration).
+        accept rules without sources (reported on their declaration), each port/proto declared
+        with two actions (reported on the later declaration), and accept rules whose merged
+        sources reach the Internet (reported on the last declaration adding to them).
     """
     merged: dict[tuple[int, str], MergedRule] = {}
     problems: list[Problem] = []
@@ -158,6 +167,13 @@ def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Pro
         rules, found = check_declaration(layer, declaration)
         problems += found
         for (port, proto), rule in rules.items():
+            if rule.action == "accept" and not rule.sources:
+                problems.append(Problem(
+                    layer, f"{port}/{proto}.sources",
+                    "missing or empty: the rule would accept everyone, the patron Wi-Fi and the "
+                    "public PCs included", "the networks that need this port, e.g. "
+                    "[10.123.0.0/24]"))
+                continue
             current = merged.get((port, proto))
             if current is None:
                 current = merged[(port, proto)] = MergedRule(port, proto, rule.action,
@@ -180,6 +196,11 @@ def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Pro
     for rule in merged.values():
         if rule.anywhere:
             rule.ipv4, rule.ipv6 = [], []
+        elif rule.action == "accept" and (wide := exposure.too_public(rule.ipv4 + rule.ipv6)):
+            problems.append(Problem(
+                rule.declared_by[-1], f"{rule.port}/{rule.proto}.sources",
+                f"together the sources reach the Internet in {' and '.join(wide)}: the port "
+                "would answer anyone", exposure.limit_text()))
     return [merged[key] for key in sorted(merged, key=lambda k: (k[1], k[0]))], problems
 
 

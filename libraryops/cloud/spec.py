@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from libraryops import exposure
 from libraryops.problem import Problem
 
 FILE_NAME = "azure.yml"
@@ -38,8 +39,11 @@ REQUIRED_TAGS = ("owner", "cost-center", "env")
 PRIORITY_RANGE = (100, 4096)
 GATEWAY_SUBNET = "GatewaySubnet"
 GATEWAY_MAX_PREFIXLEN = 27
-ADMIN_PORTS = (22, 3389)
-ANY_SOURCE = frozenset({"*", "internet", "any", "0.0.0.0/0"})
+#: Administration ports and the protocols they answer on: SSH, and RDP (TCP, and UDP since
+#: RDP 8.0's UDP transport).
+ADMIN_PORTS = {22: ("Tcp",), 3389: ("Tcp", "Udp")}
+#: NSG source words that mean everyone (ARM's ``*`` and ``Any``, the ``Internet`` service tag).
+INTERNET_WORDS = frozenset({"*", "internet", "any"})
 ARM_ENDPOINT = "https://management.azure.com"
 #: ``endpoint: standin`` means the local ARM stand-in (lab only; see libraryops.cloud.standin).
 STANDIN = "standin"
@@ -375,15 +379,27 @@ def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
     return problems
 
 
-def _covers_admin_port(ports: list[str]) -> list[int]:
+def _covers_admin_port(ports: list[str], protocol: str) -> list[int]:
     covered = []
-    for port in ADMIN_PORTS:
+    for port, protocols in ADMIN_PORTS.items():
+        if protocol != "*" and protocol not in protocols:
+            continue
         for item in ports:
             low, _, high = item.partition("-")
             if item == "*" or int(low) <= port <= int(high or low):
                 covered.append(port)
                 break
     return covered
+
+
+def _internet(sources: list[str]) -> str:
+    """How ``sources`` reach the Internet: the word that means everyone, or the IP versions in
+    which the union of the prefixes is too public (:func:`libraryops.exposure.too_public`);
+    "" when they do not."""
+    word = next((s for s in sources if s.strip().lower() in INTERNET_WORDS), None)
+    if word is not None:
+        return repr(word)
+    return " and ".join(exposure.too_public(sources))
 
 
 def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
@@ -396,13 +412,14 @@ def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
             problems.append((f"{rule_key}.priority", f"priority {rule.priority} is already used "
                              f"by {rules[first].name!r} (rules[{first}]) for {rule.direction} "
                              "(allowed: unique per direction)"))
-        ports = _covers_admin_port(rule.destination_ports)
-        from_anywhere = ANY_SOURCE & {s.lower() for s in rule.source}
-        if (rule.direction == "Inbound" and rule.access == "Allow" and rule.protocol in ("Tcp", "*")
-                and ports and from_anywhere and not rule.allow_internet_admin):
-            problems.append((rule_key, f"allows port {'/'.join(map(str, ports))} from "
-                             f"{sorted(from_anywhere)[0]!r} (allowed: a narrower source, or "
-                             "allow_internet_admin: true with a reason)"))
+        ports = _covers_admin_port(rule.destination_ports, rule.protocol)
+        internet = _internet(rule.source)
+        if (rule.direction == "Inbound" and rule.access == "Allow" and ports and internet
+                and not rule.allow_internet_admin):
+            problems.append((rule_key, f"allows port {'/'.join(map(str, ports))} from the "
+                             f"Internet ({internet}) (allowed: a narrower source, "
+                             f"{exposure.limit_text()}; or allow_internet_admin: true with a "
+                             "reason)"))
         if rule.allow_internet_admin and not (rule.reason or "").strip():
             problems.append((f"{rule_key}.reason", "allow_internet_admin needs a reason "
                              "(allowed: a sentence Town IT can review)"))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from libraryops import exposure
 from libraryops.role_specs import role_default
 from libraryops.validation.base import fail, model_checker
 from libraryops.validation.values import Network
@@ -18,13 +19,26 @@ class SshdModel(BaseModel):
     in from."""
 
     sshd__management_networks: list[Network] = Field(
-        min_length=1, description="a list of networks such as 10.123.0.0/24, at least one")
+        min_length=1, description="a list of networks such as 10.123.0.0/24, at least one; "
+                                  "together not reaching the Internet")
 
     sshd__allow_groups: Annotated[list[Annotated[str, Field(
         strict=True, pattern=r"^[a-z_][a-z0-9_-]*$")]], Field(min_length=1)] | None = Field(
         None, description="a list of Unix group names, at least one")
     sshd__password_authentication: bool | None = Field(None, strict=True,
                                                        description="true or false")
+
+    @field_validator("sshd__management_networks")
+    @classmethod
+    def _not_the_internet(cls, networks: list[str]) -> list[str]:
+        """SSH is let in from these networks only: together they may not reach the Internet
+        (:func:`libraryops.exposure.too_public`), ``0.0.0.0/0`` in one piece or in many."""
+        wide = exposure.too_public(networks)
+        if wide:
+            raise fail("exposure", f"together the networks reach the Internet in "
+                                   f"{' and '.join(wide)}: SSH would answer anyone",
+                       allowed=exposure.limit_text())
+        return networks
 
     @field_validator("sshd__allow_groups")
     @classmethod

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from libraryops import exposure
 from libraryops.validation.base import fail, model_checker
-from libraryops.validation.values import ipp_uri, lab_local
+from libraryops.validation.values import Network, ipp_uri, lab_local
 
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z][a-z0-9-]*[a-z0-9]")
 
@@ -44,6 +45,27 @@ class StaffWorkstationModel(BaseModel):
     staff_workstation__ad_domain: str = Field(description="a DNS domain name, lower case")
     staff_workstation__ad_allowed_groups: list[Annotated[str, Field(strict=True, min_length=1)]] \
         = Field(min_length=1, description="AD group names allowed to log in, at least one")
+    staff_workstation__share_printers: bool = Field(False, strict=True,
+                                                    description="true or false")
+    staff_workstation__printer_clients: list[Network] = Field(
+        [], validate_default=True,
+        description="the networks allowed to print to shared printers, at least one when "
+                    "sharing; together not reaching the Internet")
+
+    @field_validator("staff_workstation__printer_clients")
+    @classmethod
+    def _sharing_is_narrow(cls, clients: list[str], info: ValidationInfo) -> list[str]:
+        """Shared printers (631/tcp) answer ``printer_clients`` only: at least one network,
+        together not reaching the Internet (:func:`libraryops.exposure.too_public`)."""
+        if not info.data.get("staff_workstation__share_printers"):
+            return clients
+        wide = exposure.too_public(clients)
+        if not clients or wide:
+            problem = (f"together the networks reach the Internet in {' and '.join(wide)}"
+                       if wide else "empty while staff_workstation__share_printers is true")
+            raise fail("exposure", f"{problem}: CUPS would answer anyone",
+                       allowed=exposure.limit_text())
+        return clients
 
     @field_validator("staff_workstation__ad_domain")
     @classmethod

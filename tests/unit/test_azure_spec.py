@@ -77,15 +77,27 @@ CASES = {
         f"{RULES}[1].priority", "already used by 'allow-libki-from-town' (rules[0]) for Inbound"),
     "ssh from anywhere": (
         [("resources.network_security_groups.0.rules.1.source", "*")],
-        f"{RULES}[1]", "allows port 22 from '*' (allowed: a narrower source"),
+        f"{RULES}[1]", "allows port 22 from the Internet ('*') (allowed: a narrower source"),
     "rdp from the internet": (
         [("resources.network_security_groups.0.rules.1.source", "Internet"),
          ("resources.network_security_groups.0.rules.1.destination_ports", [3389])],
-        f"{RULES}[1]", "allows port 3389 from 'internet'"),
+        f"{RULES}[1]", "allows port 3389 from the Internet ('Internet')"),
     "admin port inside a range from 0.0.0.0/0": (
         [("resources.network_security_groups.0.rules.1.source", ["0.0.0.0/0"]),
          ("resources.network_security_groups.0.rules.1.destination_ports", ["20-25"])],
-        f"{RULES}[1]", "allows port 22 from '0.0.0.0/0'"),
+        f"{RULES}[1]", "allows port 22 from the Internet (IPv4"),
+    "ssh from the whole internet in two halves": (
+        [("resources.network_security_groups.0.rules.1.source", ["0.0.0.0/1", "128.0.0.0/1"])],
+        f"{RULES}[1]", "allows port 22 from the Internet (IPv4 (over 2^31 public addresses))"),
+    "ssh from the internet in many pieces": (
+        [("resources.network_security_groups.0.rules.1.source",
+          [f"{n}.0.0.0/8" for n in range(1, 100)])],
+        f"{RULES}[1]", "allows port 22 from the Internet"),
+    "rdp over udp from the internet": (
+        [("resources.network_security_groups.0.rules.1.source", "Internet"),
+         ("resources.network_security_groups.0.rules.1.protocol", "Udp"),
+         ("resources.network_security_groups.0.rules.1.destination_ports", [3389])],
+        f"{RULES}[1]", "allows port 3389 from the Internet"),
     "internet admin without a reason": (
         [("resources.network_security_groups.0.rules.1.source", "*"),
          ("resources.network_security_groups.0.rules.1.allow_internet_admin", True)],

@@ -48,7 +48,7 @@ BAD = {
           "(allowed: one action per port/protocol")]),
     "firewall group rules from two groups of one host": (
         lambda s: write(s, "group_vars/branch_east/firewall.yml",
-                        '---\nfirewall__group_rules:\n  "8080/tcp": {action: accept}\n'),
+                        '---\nfirewall__group_rules:\n  "8080/tcp": {sources: [10.0.0.0/8]}\n'),
         [(STAFF_FIREWALL, "firewall__group_rules", "east-staff-01 is in 2 groups that define it "
           "(branch_east, staff_machines): only one applies, the others are silently ignored")]),
     "firewall drops SSH": (
@@ -68,6 +68,30 @@ BAD = {
         [(UPDATES, "updates__download_randomized_delay_minutes", "leaves less than half of "
           "Riverton East Branch's 60-minute patch window for installing and rebooting "
           "(allowed: 0-30 (half of")]),
+    # Exposure is judged by meaning: the union of the sources against the public address space.
+    "firewall rule open to the whole IPv4 Internet": (
+        lambda s: edit(s, FIREWALL, "[192.0.2.0/24]", "[0.0.0.0/0]"),
+        [(FIREWALL, "firewall__rules.9100/tcp.sources", "together the sources reach the "
+          "Internet in IPv4")]),
+    "firewall rule open to the Internet in pieces": (
+        lambda s: edit(s, FIREWALL, "[192.0.2.0/24]", "[0.0.0.0/1, 128.0.0.0/1, '::/0']"),
+        [(FIREWALL, "firewall__rules.9100/tcp.sources", "together the sources reach the "
+          "Internet in IPv4 (over 2^31 public addresses) and IPv6 (over 2^")]),
+    "firewall SSH rule without sources": (
+        lambda s: edit(s, FIREWALL, '"9100/tcp":\n', '"22/tcp": {}\n  "9100/tcp":\n'),
+        [(FIREWALL, "firewall__rules.22/tcp.sources", "missing or empty: the rule would "
+          "accept everyone")]),
+    "firewall rule with an empty source list": (
+        lambda s: edit(s, FIREWALL, "[192.0.2.0/24]", "[]"),
+        [(FIREWALL, "firewall__rules.9100/tcp.sources", "missing or empty")]),
+    "management networks covering the Internet": (
+        lambda s: edit(s, SSHD, "[198.51.100.0/28, 192.0.2.0/24]", "[0.0.0.0/0]"),
+        [(SSHD, "sshd__management_networks", "together the networks reach the Internet in "
+          "IPv4 (over 2^31 public addresses): SSH would answer anyone")]),
+    "management networks covering the Internet in pieces": (
+        lambda s: edit(s, SSHD, "[198.51.100.0/28, 192.0.2.0/24]",
+                       "[0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/2, 192.0.0.0/2]"),
+        [(SSHD, "sshd__management_networks", "reach the Internet")]),
     "firewall port with a leading zero": (
         lambda s: edit(s, FIREWALL, '"9100/tcp":', '"09100/tcp":'),
         [(FIREWALL, "firewall__rules.09100/tcp", "port 09100 has a leading zero (the same port "
@@ -102,6 +126,17 @@ BAD = {
     "sshd allows no group": (
         lambda s: edit(s, SSHD, "[root, libraryops-admin]", "[]"),
         [(SSHD, "sshd__allow_groups", "at least 1 item")]),
+    "shared printers with no client network named": (
+        lambda s: write(s, "group_vars/staff_machines/printing.yml",
+                        "---\nstaff_workstation__share_printers: true\n"),
+        [("group_vars/staff_machines/staff_workstation.yml", "staff_workstation__printer_clients",
+          "empty while staff_workstation__share_printers is true: CUPS would answer anyone")]),
+    "shared printers open to the Internet": (
+        lambda s: write(s, "group_vars/staff_machines/printing.yml",
+                        "---\nstaff_workstation__share_printers: true\n"
+                        "staff_workstation__printer_clients: [0.0.0.0/0]\n"),
+        [("group_vars/staff_machines/printing.yml", "staff_workstation__printer_clients",
+          "together the networks reach the Internet")]),
     "printer URI not IPP": (
         lambda s: edit(s, STAFF, "ipps://print.riverton.example.org/printers/staff-workroom",
                        "lpd://print.riverton.example.org/staff-workroom"),
@@ -136,11 +171,12 @@ def test_lab_services_must_stay_on_the_bridge_or_under_invalid(lab, capsys):
 # --- the merge itself (shared by validate and the firewall role's filter) ----------------------
 
 
-def test_same_action_merges_sources_and_anywhere_wins():
+def test_same_action_merges_sources_and_drop_from_anywhere_wins():
     rules, problems = firewall.merge([
         ("a", {"22/tcp": {"sources": ["10.0.0.0/24"], "comment": "ssh"}}),
-        ("b", {"22/tcp": {"sources": ["10.0.1.0/24", "2001:db8::/64"]}, "53/udp": {}}),
-        ("c", {"53/udp": {"sources": ["10.0.0.0/8"]}}),
+        ("b", {"22/tcp": {"sources": ["10.0.1.0/24", "2001:db8::/64"]},
+               "53/udp": {"action": "drop"}}),
+        ("c", {"53/udp": {"action": "drop", "sources": ["10.0.0.0/8"]}}),
     ])
     assert problems == []
     assert [(r.port, r.proto) for r in rules] == [(22, "tcp"), (53, "udp")]
@@ -149,11 +185,40 @@ def test_same_action_merges_sources_and_anywhere_wins():
     assert rules[1].anywhere and rules[1].ipv4 == []
     assert firewall.covers(rules, 22, "tcp", "10.0.1.5")
     assert not firewall.covers(rules, 22, "tcp", "10.0.2.5")
-    assert firewall.covers(rules, 53, "udp", "192.0.2.1")
+    assert not firewall.covers(rules, 53, "udp", "192.0.2.1")
+
+
+@pytest.mark.parametrize("sources", [
+    [], ["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["1.0.0.0/8"],
+    [f"{n}.0.0.0/8" for n in range(1, 224) if n not in (10, 127)]])
+def test_accept_reaching_the_internet_is_refused_by_the_role_filter_too(sources, load_module):
+    from ansible.errors import AnsibleFilterError
+
+    from libraryops import paths
+
+    plugin = load_module(paths.REPO / "roles" / "firewall" / "filter_plugins" / "firewall.py")
+    with pytest.raises(AnsibleFilterError, match="22/tcp.sources: (missing or empty|together)"):
+        plugin.firewall_rules({}, {}, {}, {"sshd": {"22/tcp": {"sources": sources}}})
+
+
+def test_sources_are_judged_as_the_union_of_every_declaration():
+    _, problems = firewall.merge([("firewall__rules", {"22/tcp": {"sources": ["93.184.0.0/16"]}}),
+                                  ("firewall__host_rules", {"22/tcp": {"sources": [
+                                      "93.185.0.0/16", "10.0.0.0/8"]}})])
+    assert [(p.file, p.key) for p in problems] == [("firewall__host_rules", "22/tcp.sources")]
+    assert "IPv4 (over 2^17 public addresses)" in problems[0].problem
+
+
+@pytest.mark.parametrize("sources", [
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"],  # private: none of it public
+    ["198.51.100.0/24", "203.0.113.7/32", "2001:db8::/32"],  # documentation ranges
+    ["93.184.0.0/16"], ["2a00:1450::/32"]])  # the widest public blocks allowed
+def test_narrow_or_private_sources_are_accepted(sources):
+    assert firewall.merge([("a", {"22/tcp": {"sources": sources}})])[1] == []
 
 
 def test_conflict_names_both_declarers_and_keeps_the_first():
-    rules, problems = firewall.merge([("sshd", {"22/tcp": {}}),
+    rules, problems = firewall.merge([("sshd", {"22/tcp": {"sources": ["10.0.0.0/24"]}}),
                                       ("firewall__host_rules", {"22/tcp": {"action": "drop"}})])
     assert [r.action for r in rules] == ["accept"]
     assert [(p.file, p.key) for p in problems] == [("firewall__host_rules", "22/tcp")]
@@ -182,7 +247,7 @@ def test_role_filter_merges_by_declarer_and_refuses_conflicts(load_module):
                                                  "accept conflicts with drop declared by "
                                                  "firewall__host_rules"):
         plugin.firewall_rules({}, {}, {"22/tcp": {"action": "drop"}},
-                              {"sshd": {"22/tcp": {}}})
+                              {"sshd": {"22/tcp": {"sources": ["10.123.0.0/24"]}}})
 
 
 @pytest.mark.parametrize(("closing", "reboot_time", "ok"), [
