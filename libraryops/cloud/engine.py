@@ -9,12 +9,17 @@
   others are unmanaged (reported by drift, never touched). A managed resource group absent from
   the spec is a delete candidate only if everything in it is ours.
 - :func:`apply` walks the declared resources in dependency order: GET, overlay the spec on what
-  Azure returned (tags merged, subnets kept, NSG rules inline), PUT, wait for the long-running
+  Azure returned (tags merged, subnets kept, NSG rules inline), PUT conditionally (``If-Match``
+  the etag of that GET, or ``If-None-Match: *`` for a create), wait for the long-running
   operation, check the result matches; then deletes candidates in reverse dependency order when
   allowed. A killed apply converges when re-run (every step starts from a fresh GET).
 
-409 ``AnotherOperationInProgress`` is retried here (:data:`CONFLICT_DELAYS`); 429 is retried by
-the SDK's own retry policy (it honours ``Retry-After``).
+A write is read-modify-write: whenever it cannot go through as read, the resource is read
+again and the body rebuilt, so a change someone else made meanwhile (Town IT adding a subnet
+or a tag) is kept, never overwritten by a body built before it. That is after a 412
+``PreconditionFailed`` (someone wrote between our GET and PUT: re-read at once) and after a 409
+``AnotherOperationInProgress`` (someone is writing: wait :data:`CONFLICT_DELAYS`, then re-read).
+429 is retried by the SDK's own retry policy (it honours ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class Item:
         kind: the managed kind (None for unmanaged resources of other kinds).
         resource_group, name: where it is, for the SDK calls.
         current: Azure's writable state (``as_dict(exclude_readonly=True)``), or None.
+        etag: the etag of the GET that gave ``current`` (None: absent, or a resource group,
+            which ARM gives none).
         target: the declared resource, or None for leftovers.
     """
 
@@ -75,6 +82,7 @@ class Item:
     resource_group: str = ""
     name: str = ""
     current: dict[str, Any] | None = None
+    etag: str | None = None
     target: Declared | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,6 +107,7 @@ def assess(clients: Any, target: Declared) -> Item:
     except ResourceNotFoundError:
         return item
     item.current = model.as_dict(exclude_readonly=True)
+    item.etag = getattr(model, "etag", None)
     for change in diff(item.current, _comparable(target, exists=True)):
         create_only = any(change.path[:len(p)] == p for p in kind.create_only)
         (item.notes if create_only else item.changes).append(change)
@@ -151,55 +160,109 @@ def plan(clients: Any, spec: AzureSpec, site: str, allow_delete: bool) -> list[I
                                                              allow_delete)
 
 
+def _busy(exc: HttpResponseError) -> bool:
+    """Whether ``exc`` is 409 AnotherOperationInProgress (someone else is writing)."""
+    return exc.status_code == 409 and bool(exc.error) and \
+        exc.error.code == "AnotherOperationInProgress"
+
+
 def retry_conflict(action: Callable[[], Any], log: TextIO,
                    delays: Iterable[float] = CONFLICT_DELAYS,
                    sleep: Callable[[float], None] = time.sleep) -> Any:
-    """Run ``action``; on 409 AnotherOperationInProgress wait and retry (other errors raise)."""
+    """Run ``action``; on 409 AnotherOperationInProgress wait and retry (other errors raise).
+
+    Only for an action that does not depend on what was read before (a DELETE): a write
+    re-reads instead (:func:`converge`)."""
     for delay in (*delays, None):
         try:
             return action()
         except HttpResponseError as exc:
-            code = exc.error.code if exc.error else None
-            if exc.status_code != 409 or code != "AnotherOperationInProgress" or delay is None:
+            if not _busy(exc) or delay is None:
                 raise
-            print(f"      409 {code}: another operation is running; retrying in {delay} s",
-                  file=log, flush=True)
+            print(f"      409 AnotherOperationInProgress: another operation is running; "
+                  f"retrying in {delay} s", file=log, flush=True)
             sleep(delay)
     raise AssertionError("unreachable")
 
 
+def converge(clients: Any, target: Declared, log: TextIO,
+             delays: Iterable[float] = CONFLICT_DELAYS,
+             sleep: Callable[[float], None] = time.sleep) -> Item:
+    """Read-modify-write one declared resource until Azure holds it as the spec says.
+
+    GET, overlay the spec on what was read, PUT with ``If-Match`` that read's etag
+    (``If-None-Match: *`` when it was absent). On 412 the resource changed after the read:
+    read again at once. On 409 AnotherOperationInProgress: wait the next of ``delays`` (seconds),
+    then read again. Each PUT is built from the latest read, so changes others made meanwhile are
+    kept. Returns the item as assessed by the read that was written over.
+
+    Raises:
+        ApplyError: a resource does not match the spec after its PUT, or it kept changing
+            under us for every one of ``delays``.
+        azure.core.exceptions.HttpResponseError: Azure refused the request otherwise.
+    """
+    waits = iter(delays)
+    while True:
+        item = assess(clients, target)
+        if item.action not in ("create", "update"):
+            return item
+        exists = item.current is not None
+        sent = without(target.body, target.kind.create_only) if exists else target.body
+        body = overlay(item.current or {}, sent)
+        condition = ({"If-Match": item.etag} if item.etag else {}) if exists else \
+            {"If-None-Match": "*"}
+        try:
+            result = target.kind.put(clients, target.resource_group, target.name, body,
+                                     headers=condition)
+        except HttpResponseError as exc:
+            if exc.status_code == 412:
+                print("      412 PreconditionFailed: changed since it was read; reading it "
+                      "again", file=log, flush=True)
+                delay = next(waits, None)
+            elif _busy(exc):
+                delay = next(waits, None)
+                if delay is not None:
+                    print(f"      409 AnotherOperationInProgress: another operation is running; "
+                          f"reading it again in {delay} s", file=log, flush=True)
+                    sleep(delay)
+            else:
+                raise
+            if delay is None:
+                raise ApplyError(f"{target.title}: still changing under libraryops after "
+                                 f"{len(tuple(delays))} retries; nothing more was sent") from None
+            continue
+        after = [c for c in diff(result.as_dict(exclude_readonly=True),
+                                 _comparable(target, exists=True))
+                 if not any(c.path[:len(p)] == p for p in target.kind.create_only)]
+        if after:
+            raise ApplyError(f"{target.title}: Azure did not take "
+                             + "; ".join(str(c) for c in after))
+        return item
+
+
 def apply(clients: Any, spec: AzureSpec, site: str, allow_delete: bool, log: TextIO,
-          delays: Iterable[float] = CONFLICT_DELAYS) -> list[Item]:
+          delays: Iterable[float] = CONFLICT_DELAYS,
+          sleep: Callable[[float], None] = time.sleep) -> list[Item]:
     """Converge Azure on the spec (see the module docstring); returns what was done.
+
+    ``delays`` (seconds) and ``sleep`` are the waits after a 409 (:func:`converge`).
 
     Raises:
         ApplyError: a resource does not match the spec after its PUT.
         azure.core.exceptions.HttpResponseError: Azure refused a request.
     """
     targets = declared(spec, site)
+    delays = tuple(delays)
     done = []
     for target in targets:
-        item = assess(clients, target)
-        if item.action in ("create", "update"):
-            exists = item.current is not None
-            sent = without(target.body, target.kind.create_only) if exists else target.body
-            body = overlay(item.current or {}, sent)
-            result = retry_conflict(
-                lambda t=target, b=body: t.kind.put(clients, t.resource_group, t.name, b),
-                log, delays)
-            after = [c for c in diff(result.as_dict(exclude_readonly=True),
-                                     _comparable(target, exists=True))
-                     if not any(c.path[:len(p)] == p for p in target.kind.create_only)]
-            if after:
-                raise ApplyError(f"{target.title}: Azure did not take "
-                                 + "; ".join(str(c) for c in after))
+        item = converge(clients, target, log, delays, sleep)
         report([item], log, words=APPLY_WORDS)
         done.append(item)
     for item in leftovers(clients, spec, site, targets, allow_delete):
         if item.action == "delete":
             kind = item.kind
             retry_conflict(lambda k=kind, i=item: k.delete(clients, i.resource_group, i.name),
-                           log, delays)
+                           log, delays, sleep)
         if item.action in CHANGES:
             report([item], log, words=APPLY_WORDS)
             done.append(item)

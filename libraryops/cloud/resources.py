@@ -52,11 +52,15 @@ class Kind:
             return self._ops(clients).get(name)
         return self._ops(clients).get(resource_group, name)
 
-    def put(self, clients: Any, resource_group: str, name: str, body: dict[str, Any]) -> Any:
-        """PUT the body and wait for the long-running operation; returns the SDK model."""
+    def put(self, clients: Any, resource_group: str, name: str, body: dict[str, Any],
+            headers: dict[str, str] | None = None) -> Any:
+        """PUT the body and wait for the long-running operation; returns the SDK model.
+
+        ``headers``: extra request headers (``If-Match`` / ``If-None-Match``)."""
         if self.is_group:
-            return self._ops(clients).create_or_update(name, body)
-        return self._ops(clients).begin_create_or_update(resource_group, name, body).result()
+            return self._ops(clients).create_or_update(name, body, headers=headers or {})
+        return self._ops(clients).begin_create_or_update(resource_group, name, body,
+                                                         headers=headers or {}).result()
 
     def delete(self, clients: Any, resource_group: str, name: str) -> None:
         """DELETE the resource and wait for the long-running operation."""

@@ -4,6 +4,9 @@ A stateful HTTPS server on 127.0.0.1 that the *real* Azure SDK clients talk to (
 URL, ``connection_verify=`` its throwaway certificate). It behaves like ARM where libraryops
 depends on it, and nowhere else:
 
+- Conditional writes as ARM does them: ``If-Match: <etag>`` on a ``PUT`` or ``DELETE`` fails
+  with 412 ``PreconditionFailed`` unless the resource exists with that etag (``*``: any);
+  ``If-None-Match: *`` fails with 412 when it exists. Every write gives a new etag.
 - ``PUT`` replaces the resource (tags included) and answers 201 (created) or 200 (updated) with
   an absolute ``Azure-AsyncOperation`` URL that reports ``Succeeded``; it adds ``id``, ``etag``,
   ``provisioningState``, child ids, an NSG's ``defaultSecurityRules``, a public IP's address;
@@ -201,8 +204,18 @@ class Handler(BaseHTTPRequestHandler):
                                 f"&$skiptoken={start + PAGE_SIZE}")
         self._send(200, body)
 
+    def _precondition(self, current: dict[str, Any] | None) -> None:
+        """Refuse a write whose ``If-Match`` / ``If-None-Match`` does not hold, as ARM does."""
+        match, none_match = self.headers.get("If-Match"), self.headers.get("If-None-Match")
+        stale = match is not None and (current is None or match not in ("*", current.get("etag")))
+        if stale or (none_match == "*" and current is not None):
+            raise ArmError(412, "PreconditionFailed",
+                           "The condition specified using HTTP conditional header(s) is not met.")
+
     def _item(self, rid: str, rtype: str, name: str, rg: dict[str, Any] | None) -> None:
         current = self.server.subscription.get(rid)
+        if self.command in ("PUT", "DELETE"):
+            self._precondition(current)
         if self.command == "GET":
             if current is None and rg is None:
                 raise ArmError(404, "ResourceGroupNotFound",

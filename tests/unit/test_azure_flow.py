@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from libraryops.cloud import cli, standin
+from libraryops.cloud import cli, engine, spec, standin
 from libraryops.cloud.clients import LAB_TOKEN, Endpoint, make_clients
 
 REPO = Path(__file__).resolve().parents[2]
@@ -208,9 +208,80 @@ def test_a_429_and_a_409_during_apply_are_retried_and_the_run_succeeds(lab):
     lab.hook("faults", {"status": 409, "count": 1, "method": "PUT", "after": 3})
     code, text = lab.run("apply")
     assert code == 0, text
-    assert "409 AnotherOperationInProgress: another operation is running; retrying" in text
+    assert "409 AnotherOperationInProgress: another operation is running; reading it again" \
+        in text
     assert lab.hook("stats")["requests"]["PUT"] == 7 + 2
     assert lab.run("plan")[0] == 0
+
+
+def _town_it_adds_a_subnet_and_a_tag(sdk) -> None:
+    """What Town IT does in the portal: a subnet and a tag on the library's VNet."""
+    vnet = sdk.network.virtual_networks.get(RG, "vnet-library-lab")
+    body = vnet.as_dict(exclude_readonly=True)
+    body["properties"]["subnets"].append(
+        {"name": "town-it-vpn", "properties": {"addressPrefix": "10.20.2.0/28"}})
+    body["tags"]["town-it"] = "vpn"
+    sdk.network.virtual_networks.begin_create_or_update(RG, "vnet-library-lab", body).result()
+
+
+def _assert_town_its_change_kept_and_ours_applied(lab) -> None:
+    vnet = lab.sdk.network.virtual_networks.get(RG, "vnet-library-lab")
+    assert "town-it-vpn" in [s.name for s in vnet.properties.subnets]
+    assert vnet.tags["town-it"] == "vpn"
+    assert vnet.properties.dhcp_options.dns_servers == ["10.0.0.53"]
+
+
+def test_a_change_made_while_apply_waits_on_a_409_is_kept(applied):
+    applied.spec["resources"]["virtual_networks"][0]["dns_servers"] = ["10.0.0.53"]
+    applied.write()
+    applied.hook("faults", {"status": 409, "count": 1, "method": "PUT"})
+    out = io.StringIO()
+    done = engine.apply(applied.sdk, spec.load(applied.site), "town", False, out, delays=(0,),
+                        sleep=lambda _: _town_it_adds_a_subnet_and_a_tag(applied.sdk))
+    assert [i.action for i in done if i.action != "no-change"] == ["update"], out.getvalue()
+    assert "409 AnotherOperationInProgress" in out.getvalue()
+    _assert_town_its_change_kept_and_ours_applied(applied)
+
+
+def test_a_change_made_between_apply_reading_and_writing_is_re_read_on_412(applied, monkeypatch):
+    applied.spec["resources"]["virtual_networks"][0]["dns_servers"] = ["10.0.0.53"]
+    applied.write()
+    operations = applied.sdk.network.virtual_networks
+    reads = []
+
+    def get_then_town_it_writes(*args, **kwargs):
+        model = type(operations).get(operations, *args, **kwargs)
+        reads.append(model.etag)
+        if len(reads) == 1:
+            _town_it_adds_a_subnet_and_a_tag(applied.sdk)
+        return model
+
+    monkeypatch.setattr(operations, "get", get_then_town_it_writes)
+    out = io.StringIO()
+    engine.apply(applied.sdk, spec.load(applied.site), "town", False, out, delays=(0,),
+                 sleep=lambda _: None)
+    assert "412" in out.getvalue() and len(reads) >= 2
+    monkeypatch.undo()
+    _assert_town_its_change_kept_and_ours_applied(applied)
+
+
+def test_the_standin_answers_412_to_a_stale_or_unexpected_etag(applied):
+    from azure.core.exceptions import HttpResponseError
+
+    operations = applied.sdk.network.virtual_networks
+    body = operations.get(RG, "vnet-library-lab").as_dict(exclude_readonly=True)
+    stale = operations.get(RG, "vnet-library-lab").etag
+    operations.begin_create_or_update(RG, "vnet-library-lab", body,
+                                      headers={"If-Match": stale}).result()
+    for headers in ({"If-Match": stale}, {"If-None-Match": "*"}):
+        with pytest.raises(HttpResponseError) as caught:
+            operations.begin_create_or_update(RG, "vnet-library-lab", body,
+                                              headers=headers).result()
+        assert caught.value.status_code == 412
+        assert caught.value.error.code == "PreconditionFailed"
+    with pytest.raises(HttpResponseError) as caught:
+        operations.begin_create_or_update(RG, "vnet-new", body, headers={"If-Match": stale})
+    assert caught.value.status_code == 412
 
 
 def test_an_apply_killed_between_resources_converges_when_rerun(lab):
@@ -219,7 +290,7 @@ def test_an_apply_killed_between_resources_converges_when_rerun(lab):
                              *lab.argv("apply")[1:]],
                             stdout=subprocess.PIPE, text=True, cwd=REPO)
     for line in proc.stdout:
-        if "retrying" in line:  # three resources created, the fourth waiting on a 409
+        if "reading it again" in line:  # three resources created, the fourth waiting on a 409
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait()
