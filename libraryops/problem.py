@@ -44,6 +44,31 @@ class Problem:
         return f"{self.file}: {self.key}: {kind}{self.problem}{allowed}"
 
 
+def parse_problem(file: str, error: BaseException) -> Problem:
+    """A YAML parser's error (PyYAML's ``MarkedYAMLError``, also as Ansible's ``__cause__``) as a
+    Problem at its line and column, in the parser's own words: never its snippet of the source,
+    which may be a line holding a password. A tab, the most common cause, is named as one.
+
+    Args:
+        file: the file as printed.
+        error: the exception; without a ``problem_mark`` the key is ``file``.
+    """
+    mark = getattr(error, "problem_mark", None)
+    words = " ".join(w for w in (getattr(error, "problem", None), getattr(error, "context", None))
+                     if w) or type(error).__name__
+    allowed = ""
+    if "'\\t'" in words or "\t" in words:
+        words = "a tab character where YAML allows only spaces"
+        allowed = "indentation with spaces only"
+    elif "cannot start any token" in words:  # Ansible's loader does not say which character
+        allowed = ("indentation with spaces only (a tab cannot start a token); quotes around a "
+                   "value starting with @ or `")
+    elif "mapping values are not allowed" in words or "expected <block end>" in words:
+        allowed = "check the indentation of this line and the one before it (spaces only)"
+    key = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+    return Problem(file, key, words, allowed)
+
+
 def fail(kind: str, message: str, **context: str) -> PydanticCustomError:
     """A pydantic error with a fixed message (never the input value), for a validator to raise;
     ``allowed=`` overrides the description of the field it is raised in.

@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken
+from azure.mgmt.core.tools import get_arm_endpoints
 
-from libraryops.cloud.spec import STANDIN
+from libraryops.cloud.spec import ARM_ENDPOINTS, STANDIN
 
 AUTH_MODES = ("env", "cli", "mi", "default", "lab")
 #: The lab token: not a secret (the stand-in only checks that a bearer token is sent).
@@ -40,10 +41,12 @@ class AuthError(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where ARM is: its base URL and, for the stand-in, the CA file to trust."""
+    """Where ARM is: its base URL, the token audience of its cloud (None: the SDK's default,
+    public Azure) and, for the stand-in, the CA file to trust."""
 
     url: str
     ca_file: str | None = None
+    credential_scopes: list[str] | None = None
 
     @property
     def loopback(self) -> bool:
@@ -58,21 +61,32 @@ class Endpoint:
 
 
 def resolve_endpoint(spec_endpoint: str, standin_dir: Path | None = None) -> Endpoint:
-    """The spec's ``endpoint``; ``standin`` reads the running stand-in's ``endpoint.json``.
+    """The spec's ``endpoint`` (one of :data:`libraryops.cloud.spec.ARM_ENDPOINTS`, with its
+    cloud's token audience from the SDK's table); ``standin`` reads the running stand-in's
+    ``endpoint.json``.
 
     Raises:
-        AuthError: ``standin`` but no stand-in runs in ``standin_dir`` (default
-            :data:`DEFAULT_STANDIN_DIR`).
+        AuthError: an endpoint that is not Azure's (the spec refuses it first), or ``standin``
+            but no stand-in runs in ``standin_dir`` (default :data:`DEFAULT_STANDIN_DIR`) or
+            its URL is not on loopback.
     """
     if spec_endpoint != STANDIN:
-        return Endpoint(spec_endpoint.rstrip("/"))
+        url = spec_endpoint.rstrip("/")
+        cloud = next((c for c, known in ARM_ENDPOINTS.items() if known == url), None)
+        if cloud is None:
+            raise AuthError("endpoint: not one of Azure's management endpoints")
+        return Endpoint(url, credential_scopes=get_arm_endpoints(cloud)["credential_scopes"])
     directory = Path(standin_dir or DEFAULT_STANDIN_DIR)
     try:
         data = json.loads((directory / "endpoint.json").read_text())
-    except (OSError, json.JSONDecodeError):
+        endpoint = Endpoint(str(data["url"]), str(data["ca"]))
+    except (OSError, ValueError, TypeError, KeyError):
         raise AuthError(f"endpoint: standin, but no ARM stand-in runs in {directory} "
                         "(start it with `make lab-up`)") from None
-    return Endpoint(data["url"], data["ca"])
+    if not endpoint.loopback:
+        raise AuthError(f"endpoint: standin, but {directory}/endpoint.json names a URL not on "
+                        "loopback: the stand-in only ever listens on 127.0.0.1")
+    return endpoint
 
 
 class StaticTokenCredential:
@@ -133,6 +147,8 @@ def make_clients(auth: str, subscription_id: str, endpoint: Endpoint) -> Clients
 
     cred = credential(auth, endpoint)
     options: dict[str, Any] = {"base_url": endpoint.url}
+    if endpoint.credential_scopes:
+        options["credential_scopes"] = endpoint.credential_scopes
     if endpoint.ca_file:
         options["connection_verify"] = endpoint.ca_file
     if endpoint.loopback:

@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from azure.core import AzureClouds
+from azure.mgmt.core.tools import get_arm_endpoints
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from libraryops import exposure
-from libraryops.problem import Problem
+from libraryops.problem import Problem, parse_problem
 
 FILE_NAME = "azure.yml"
 #: Every resource carries these two tags; deletes only ever touch resources carrying both.
@@ -47,6 +49,10 @@ INTERNET_WORDS = frozenset({"*", "internet", "any"})
 ARM_ENDPOINT = "https://management.azure.com"
 #: ``endpoint: standin`` means the local ARM stand-in (lab only; see libraryops.cloud.standin).
 STANDIN = "standin"
+#: Azure's Resource Manager endpoints (public, US Government, China), from the SDK's own table
+#: (``azure.mgmt.core.tools.get_arm_endpoints``): the only hosts the ARM bearer token may go to.
+ARM_ENDPOINTS = {
+    cloud: get_arm_endpoints(cloud)["resource_manager"].rstrip("/") for cloud in AzureClouds}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
@@ -76,6 +82,14 @@ def _addresses(value: str | list[str]) -> list[str]:
         if "/" in item:
             _prefix(item)
     return items
+
+
+def _endpoint(value: str) -> str:
+    if value != STANDIN and value.rstrip("/") not in ARM_ENDPOINTS.values():
+        raise ValueError("not one of Azure's management endpoints: the ARM token would be sent "
+                         f"there (allowed: {', '.join(sorted(ARM_ENDPOINTS.values()))}, or "
+                         f"{STANDIN} for the lab's stand-in on loopback)")
+    return value
 
 
 def _ports(value: str | int | list[str | int]) -> list[str]:
@@ -208,7 +222,8 @@ class AzureSpec(_Model):
 
     Attributes:
         subscription_id: the subscription (a GUID).
-        endpoint: ARM's URL (default ``https://management.azure.com``) or ``standin``.
+        endpoint: ARM's URL, one of :data:`ARM_ENDPOINTS` (default
+            ``https://management.azure.com``), or ``standin``.
         location: the region of every resource ("eastus"; "East US" is the same).
         tags: tags for every resource; must include :data:`REQUIRED_TAGS`.
         resource_groups: the groups the site owns.
@@ -216,7 +231,7 @@ class AzureSpec(_Model):
     """
 
     subscription_id: str = Field(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-    endpoint: str = ARM_ENDPOINT
+    endpoint: Annotated[str, AfterValidator(_endpoint)] = ARM_ENDPOINT
     location: str
     tags: dict[str, str]
     resource_groups: list[ResourceGroup] = Field(min_length=1)
@@ -255,17 +270,55 @@ def check_site(site_dir: Path) -> list[Problem]:
     return []
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader refusing a key given twice in one mapping (PyYAML keeps the last:
+    a second ``size:`` would silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """The mapping of ``node``; raises on a duplicate key, marked at the second one."""
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "duplicate key (the file gives it twice in one mapping)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read(path: Path, file: str) -> Any:
+    """The YAML document of ``path``, refusing what PyYAML would silently accept or echo.
+
+    Args:
+        path: the file to read.
+        file: its name as problems print it.
+
+    Raises:
+        SpecError: unreadable, not UTF-8, a YAML syntax error or a duplicate key, at its line
+            and column; the message never quotes the file (it may hold a password).
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(file, "file", f"cannot read ({exc.strerror})")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(file, "file", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}"
+                                               f" at offset {exc.start})")]) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise SpecError([parse_problem(file, exc)]) from None
+
+
 def load(site_dir: Path) -> AzureSpec:
-    """Read and validate ``<site_dir>/azure.yml``.
+    """Read and validate ``<site_dir>/azure.yml`` (:func:`read`, then the models).
 
     Raises:
         SpecError: unreadable YAML, a field problem, or a cross-field problem.
     """
     file = display_name(site_dir)
-    try:
-        data = yaml.safe_load(spec_path(site_dir).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError([Problem(file, "(file)", f"cannot read: {exc}")]) from None
+    data = read(spec_path(site_dir), file)
     try:
         spec = AzureSpec.model_validate(data)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from libraryops import paths
 from libraryops.inventory import vault_lib
+from libraryops.problem import parse_problem
 from libraryops.validation.base import Problem, SiteFiles, display_path, mapping
 
 #: Extensions Ansible's host_group_vars plugin reads ("" = no extension).
@@ -66,13 +67,14 @@ def _loader(site: Path):
 
 
 def _parse_problem(file: Path, exc: Exception) -> Problem:
-    """A loader error as a Problem: the YAML parser's own position and words when it has them."""
+    """A loader error as a Problem: the YAML parser's own position and words when it has them
+    (:func:`libraryops.problem.parse_problem`, never a snippet of the file), else the first line
+    of Ansible's message (the rest quotes the file)."""
     cause = exc.__cause__
-    mark = getattr(cause, "problem_mark", None)
-    if mark is None:
-        return Problem(display_path(file), "file", " ".join(str(exc).split()))
-    words = " ".join(w for w in (getattr(cause, "problem", ""), getattr(cause, "context", "")) if w)
-    return Problem(display_path(file), f"line {mark.line + 1}, column {mark.column + 1}", words)
+    if getattr(cause, "problem_mark", None) is not None:
+        return parse_problem(display_path(file), cause)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(display_path(file), "file", " ".join(first.split()))
 
 
 def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:

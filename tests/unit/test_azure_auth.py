@@ -52,3 +52,22 @@ def test_the_cli_refuses_an_invalid_spec_before_any_request(tmp_path, capsys):
     (site / "azure.yml").write_text("subscription_id: nope\n")
     assert cli.main(["plan", "--inventory", str(site), "--auth", "lab"]) == 1
     assert "inventories/town/azure.yml: subscription_id: " in capsys.readouterr().err
+
+
+def test_a_standin_endpoint_that_is_not_loopback_is_refused(tmp_path):
+    import json
+
+    from libraryops.cloud.clients import resolve_endpoint
+
+    (tmp_path / "endpoint.json").write_text(json.dumps(
+        {"url": "https://arm.example.org", "ca": "ca.pem", "pid": 1}))
+    with pytest.raises(AuthError, match="not on loopback"):
+        resolve_endpoint("standin", tmp_path)
+
+
+def test_a_sovereign_cloud_gets_its_own_token_audience():
+    from libraryops.cloud.clients import resolve_endpoint
+
+    endpoint = resolve_endpoint("https://management.usgovcloudapi.net/")
+    assert endpoint.url == "https://management.usgovcloudapi.net"
+    assert endpoint.credential_scopes == ["https://management.core.usgovcloudapi.net/.default"]

@@ -193,3 +193,67 @@ def test_the_password_never_appears_in_a_problem(tmp_path):
     data = copy.deepcopy(LAB)
     _set(data, "resources.virtual_machines.0.admin_password", "Library2026!")
     assert "Library2026!" not in "\n".join(map(str, _problems(tmp_path, data)))
+
+
+# --- the file itself: what reaches ARM's token, what the loader may echo ------------------------
+
+
+def _raw_problems(tmp_path: Path, text: str | bytes) -> list[spec.Problem]:
+    site = tmp_path / "inventories" / "town"
+    site.mkdir(parents=True, exist_ok=True)
+    file = site / "azure.yml"
+    file.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return spec.check_site(site)
+
+
+LAB_TEXT = (REPO / "inventories/lab/azure.yml").read_text()
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://management.azure.com.evil.example", "https://managment.azure.com",
+    "http://management.azure.com", "https://127.0.0.1:8443", "https://10.0.0.5",
+    "https://management.azure.com/../x"])
+def test_an_endpoint_that_is_not_arm_is_refused(tmp_path, endpoint):
+    problems = _raw_problems(tmp_path, LAB_TEXT.replace("endpoint: standin",
+                                                        f"endpoint: {endpoint!r}"))
+    assert [p.key for p in problems] == ["endpoint"], problems
+    assert "not one of Azure's management endpoints" in problems[0].problem
+    assert "https://management.usgovcloudapi.net" in problems[0].problem
+
+
+@pytest.mark.parametrize("endpoint", ["https://management.azure.com",
+                                      "https://management.usgovcloudapi.net/",
+                                      "https://management.chinacloudapi.cn"])
+def test_azure_clouds_management_endpoints_are_accepted(tmp_path, endpoint):
+    assert _raw_problems(tmp_path, LAB_TEXT.replace("endpoint: standin",
+                                                    f"endpoint: {endpoint}")) == []
+
+
+@pytest.mark.parametrize(("needle", "duplicate"), [
+    ("      size: Standard_B2s\n", "      size: Standard_B2s\n      size: Standard_E64s_v5\n"),
+    ("location: East US\n", "location: East US\nlocation: West Europe\n")])
+def test_a_duplicate_key_is_refused_with_its_line(tmp_path, needle, duplicate):
+    assert needle in LAB_TEXT
+    problems = _raw_problems(tmp_path, LAB_TEXT.replace(needle, duplicate, 1))
+    assert len(problems) == 1, problems
+    assert problems[0].key.startswith("line ")
+    assert "duplicate key" in problems[0].problem
+
+
+def test_a_syntax_error_never_echoes_the_line_holding_a_password(tmp_path):
+    text = LAB_TEXT + "secret_bit: 'Hunter2Library!\n  admin_password: [Hunter2Library!\n"
+    problems = _raw_problems(tmp_path, text)
+    assert len(problems) == 1 and problems[0].key.startswith("line ")
+    assert "Hunter2Library" not in str(problems[0])
+
+
+def test_a_tab_is_named_as_a_tab(tmp_path):
+    problems = _raw_problems(tmp_path, LAB_TEXT.replace("  owner:", "\towner:", 1))
+    assert len(problems) == 1
+    assert "tab" in problems[0].problem and "spaces" in problems[0].problem
+
+
+def test_invalid_utf8_is_a_problem_not_a_traceback(tmp_path):
+    problems = _raw_problems(tmp_path, LAB_TEXT.encode() + b"# caf\xe9\n")
+    assert [(p.key, p.problem) for p in problems] == [
+        ("file", f"not UTF-8 text (byte 0xe9 at offset {len(LAB_TEXT.encode()) + 5})")]

@@ -558,3 +558,16 @@ def test_bad_keys_are_refused(line, problem):
     with pytest.raises(Exception) as raised:
         check_public_key(line)
     assert problem in str(raised.value)
+
+
+def test_a_syntax_error_in_a_vars_file_never_echoes_its_lines(example, capsys):
+    write(example, "group_vars/all/zz.yml", '---\nx__password: "Hunter2Library\n  y: [1\n')
+    code, lines = run(example, capsys)
+    assert code == 1 and "Hunter2Library" not in "\n".join(lines)
+    assert lines[0].startswith(f"{example}/group_vars/all/zz.yml: line ")
+
+
+def test_a_tab_in_a_vars_file_is_named(example, capsys):
+    write(example, "group_vars/all/zz.yml", "---\ncommon__x:\n\tfoo: 1\n")
+    code, lines = run(example, capsys)
+    assert code == 1 and "a tab cannot start a token" in lines[0]
