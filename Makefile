@@ -8,6 +8,32 @@ SITE ?= lab
 LIMIT ?=
 ALLOW_DELETE ?=
 INVENTORY ?=
+# Every variable a user may set is checked here, before any recipe runs, on its text as typed
+# ($(value ...): a command-line value is never expanded first), against the characters it may
+# hold; recipes then quote it as well. A value such as SITE='x;echo INJECTED' stops make here.
+_LOWER := a b c d e f g h i j k l m n o p q r s t u v w x y z
+_UPPER := A B C D E F G H I J K L M N O P Q R S T U V W X Y Z
+_DIGITS := 0 1 2 3 4 5 6 7 8 9
+# $(call _strip,<text>,<characters>): <text> without those characters (empty: nothing else).
+_strip = $(if $(2),$(call _strip,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,999,$(2))),$(1))
+# $(call _check,<variable>,<characters>,<allowed text>,<may be empty>)
+_check = $(if $(or $(findstring $(_SPACE),$(value $(1))),$(call _strip,$(value $(1)),$(2)),\
+	$(if $(4),,$(if $(value $(1)),,empty))),$(error $(1)=$(value $(1)): not allowed \
+	(allowed: $(3))))
+_EMPTY :=
+_SPACE := $(_EMPTY) $(_EMPTY)
+_COMMA := ,
+$(call _check,SITE,$(_LOWER) $(_DIGITS) - _,a site name under inventories/: a-z 0-9 - _)
+$(call _check,LIMIT,$(_LOWER) $(_UPPER) $(_DIGITS) - _ . : & ! * $(_COMMA),\
+	host or group names (A-Z a-z 0-9 - _ .) joined by : & ! * $(_COMMA),1)
+$(call _check,INVENTORY,$(_LOWER) $(_UPPER) $(_DIGITS) - _ . /,a directory path: A-Z a-z 0-9 - _ . /,1)
+$(call _check,NOW,$(_DIGITS) - : T Z + .,an ISO 8601 instant such as 2026-12-07T12:00:00Z,1)
+$(call _check,YEAR,$(_DIGITS),a year such as 2027,1)
+$(call _check,BATCH,$(_DIGITS) %,a number or a percentage,1)
+$(call _check,ROLE,$(_LOWER) $(_DIGITS) _,a role name: a-z 0-9 _,1)
+$(call _check,REPEAT,$(_DIGITS),a number,1)
+$(call _check,BUDGET,$(_DIGITS),a number of minutes,1)
+$(foreach v,FORCE ALLOW_DELETE CHANGES_OK NOOP_ONLY EXPECT_NO_CHANGES,$(call _check,$(v),1,1 or nothing,1))
 VENV := .venv
 PY := $(VENV)/bin/python
 # requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
@@ -22,12 +48,13 @@ export LIBRARYOPS_NOW := $(NOW)
 endif
 # The open-hours guard (libraryops.guard) in front of every disruptive target: exit 1 while a
 # branch of LIMIT is open, unless FORCE=1.
-GUARD = $(PY) -m libraryops.guard --site-dir inventories/$(SITE) --limit '$(LIMIT)' \
+GUARD = $(PY) -m libraryops.guard --site-dir 'inventories/$(SITE)' --limit '$(LIMIT)' \
         $(if $(filter 1,$(FORCE)),--force)
-ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-$(wildcard $(CURDIR)/inventories/$(SITE)/vault-password.txt)} \
-        $(VENV)/bin/ansible -i inventories/$(SITE)/hosts.yml
-AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
-PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
+ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-'$(wildcard $(CURDIR)/inventories/$(SITE)/vault-password.txt)'} \
+        $(VENV)/bin/ansible -i 'inventories/$(SITE)/hosts.yml'
+AZURE = --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)')
+PIPELINE = $(PY) -m libraryops.pipeline --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)') \
+           $(if $(LIMIT),--limit '$(LIMIT)')
 
 .PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
         verify lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff logout lint unit integration \
@@ -74,7 +101,7 @@ plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGE
 	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
 
 apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
-	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH))
+	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch '$(BATCH)')
 
 verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
@@ -92,13 +119,13 @@ azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azur
 	@$(PY) azure/drift.py $(AZURE)
 
 hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi-Fi (SITE=, NOW=)
-	@$(PY) -m libraryops.hours_table table --site-dir inventories/$(SITE)
+	@$(PY) -m libraryops.hours_table table --site-dir 'inventories/$(SITE)'
 
 nightly-schedule: deps ## Derive the nightly check's cron lines from SITE's hours into nightly.yml
-	@$(PY) -m libraryops.nightly --site-dir inventories/$(SITE) --write .github/workflows/nightly.yml
+	@$(PY) -m libraryops.nightly --site-dir 'inventories/$(SITE)' --write .github/workflows/nightly.yml
 
 closures: deps ## Suggest next year's public holidays as closures to review and paste (YEAR=)
-	@$(PY) -m libraryops.hours_table suggest-closures --site-dir inventories/$(SITE) \
+	@$(PY) -m libraryops.hours_table suggest-closures --site-dir 'inventories/$(SITE)' \
 	  $(if $(YEAR),--year '$(YEAR)')
 
 reboot: validate ## Reboot LIMIT= (branch, group or host); refused in opening hours unless FORCE=1
@@ -152,8 +179,8 @@ NOOP_ONLY ?=
 BUDGET ?=
 .PHONY: bench bench-smoke
 bench: lab-keys ## Speed of converge/verify, pyinfra vs Ansible, N hosts (N="2 5 10" REPEAT=3)
-	@$(PY) -m tools.bench --hosts '$(N)' --repeat $(REPEAT) $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
-	  $(if $(BUDGET),--budget-minutes $(BUDGET))
+	@$(PY) -m tools.bench --hosts '$(N)' --repeat '$(REPEAT)' $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
+	  $(if $(BUDGET),--budget-minutes '$(BUDGET)')
 
 bench-smoke: lab-keys ## The bench's no-op phases on 2 hosts, once (a quick check that it runs)
 	@$(PY) -m tools.bench --hosts 2 --repeat 1 --noop-only

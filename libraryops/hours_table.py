@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=None,
                         help="suggest-closures: the year (default: after the last closure)")
     args = parser.parse_args(argv)
+    if not (args.site_dir / "hosts.yml").is_file():
+        print(f"hours: {args.site_dir}: no hosts.yml (allowed: a site directory; make takes "
+              "SITE=<a name under inventories/>)", file=sys.stderr)
+        return 1
     try:
         now = clock.now(args.now)
         inventory = load_site(args.site_dir)

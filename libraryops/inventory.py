@@ -174,8 +174,11 @@ def load_site(site: Path | str, vault_password_file: Path | None = None) -> Site
     site_path = Path(site) if isinstance(site, Path) or "/" in str(site) else paths.site_dir(site)
     if vault_password_file is None:
         vault_password_file = paths.vault_password_file(site_path)
+    # Only the JSON listing on stdout: at ANSIBLE_VERBOSITY >= 1 (or with ANSIBLE_DEBUG)
+    # ansible-inventory prints its banner there too. The user's verbosity is for the engines.
     env = dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
+               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true", ANSIBLE_VERBOSITY="0",
+               ANSIBLE_DEBUG="0")
     # Vault-encrypted vars files are opened by Ansible itself; inline !vault values come back
     # still encrypted and are opened below.
     env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
@@ -189,7 +192,11 @@ def load_site(site: Path | str, vault_password_file: Path | None = None) -> Site
         lines = [line for line in proc.stderr.splitlines() if "[WARNING]" not in line]
         message = " ".join(" ".join(lines).split())
         raise InventoryError(f"{site_path}: ansible-inventory failed: {message}")
-    listing = json.loads(proc.stdout)
+    try:
+        listing = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise InventoryError(f"{site_path}: ansible-inventory printed something other than its "
+                             "JSON listing") from None
     vault = vault_lib(vault_password_file)
     hostvars = listing.get("_meta", {}).get("hostvars", {})
     groups = _group_members(listing)

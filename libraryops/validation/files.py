@@ -83,7 +83,8 @@ def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:
     Returns:
         The parsed files, and the problems found reading them: missing hosts.yml, YAML syntax
         errors and duplicate keys (which Ansible only warns about: the last one silently wins),
-        with line and column, undecryptable files, a vars file that is not a mapping.
+        with line and column, undecryptable files, a hosts.yml or vars file that is not a
+        mapping.
     """
     from ansible.errors import AnsibleError
 
@@ -104,7 +105,11 @@ def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:
             problems.append(_parse_problem(file, exc))
             continue
         files.documents[file] = doc
-        if scope and doc is not None and not isinstance(doc, dict):
+        if not scope and not isinstance(doc, dict):
+            problems.append(Problem(display_path(file), "file", "not a mapping",
+                                    "a mapping of group names to {hosts, children, vars}, "
+                                    "starting with all:"))
+        elif scope and doc is not None and not isinstance(doc, dict):
             problems.append(Problem(display_path(file), "file", "not a mapping",
                                     "a mapping of variable names to values"))
     # Definitions, lowest precedence first: hosts.yml's, then group_vars/ and host_vars/ files.

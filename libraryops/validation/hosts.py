@@ -4,6 +4,8 @@ one function group and one branch, has an address, and no two hosts share one.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -16,6 +18,9 @@ from libraryops.validation.values import address
 
 #: Host variables that hosts.yml may carry; everything else lives in group_vars/host_vars.
 CONNECTION_KEYS = ("ansible_host", "ansible_port")
+#: An inventory host name: one lower-case DNS label (RFC 1123), so that it is also the host's
+#: name on the network, in reports and in file names, and two names cannot differ by case only.
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 #: Keys of a group entry in a YAML inventory.
 GROUP_ENTRY_KEYS = ("hosts", "children", "vars")
 
@@ -50,8 +55,22 @@ def check_hosts_file(files: SiteFiles) -> Iterator[Problem]:
                                   f"other host data in host_vars/{host}/<role>.yml")
 
 
+def same_address(value: object) -> str:
+    """One spelling per address, to compare hosts by what they reach: an IP address as
+    :mod:`ipaddress` writes it (an IPv4-mapped IPv6 address as its IPv4), a host name in lower
+    case without a trailing dot."""
+    text = str(value).strip()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text.lower().rstrip(".")
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return str(mapped or ip)
+
+
 def check_membership(site: Site) -> Iterator[Problem]:
-    """Every host is in exactly one function group and one ``branch_<slug>`` group."""
+    """Every host has a lower-case DNS label as its name and is in exactly one function group
+    and one ``branch_<slug>`` group; no two hosts share an address and port, however spelt."""
     where = display_path(site.files.hosts_file)
     groups = site.inventory.groups
     branches = sorted(g for g in groups if BRANCH_GROUP.fullmatch(g))
@@ -62,9 +81,15 @@ def check_membership(site: Site) -> Iterator[Problem]:
     if not site.inventory.hosts:
         yield Problem(where, "all", "the site has no hosts",
                       "at least one host under a function group and a branch group")
+    for host in sorted(site.inventory.hosts):
+        if not HOST_NAME.fullmatch(host):
+            yield Problem(where, f"hosts.{host}", "not a host name",
+                          "one lower-case DNS label: a-z, 0-9 and -, not at either end, at most "
+                          "63 characters")
     addresses: dict[tuple[str, str], str] = {}
     for host, hostvars in sorted(site.inventory.hosts.items()):
-        address = (str(hostvars.get("ansible_host", "")), str(hostvars.get("ansible_port", 22)))
+        address = (same_address(hostvars.get("ansible_host", "")),
+                   str(hostvars.get("ansible_port", 22)))
         if address[0] and address in addresses:
             yield Problem(where, f"hosts.{host}.ansible_host",
                           f"the same address and port as {addresses[address]}",

@@ -117,3 +117,12 @@ def test_wrong_vault_password_is_refused_without_leaking(tmp_path):
     ciphertext = [word for word in vaulted if re.fullmatch(r"[0-9a-f]{32,}", word)]
     assert len(ciphertext) == 5
     assert not [chunk for chunk in ciphertext if chunk in message]
+
+
+def test_the_adapter_reads_the_inventory_whatever_the_users_ansible_verbosity(monkeypatch):
+    from libraryops import paths
+    from libraryops.inventory import load_site
+
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "3")
+    monkeypatch.setenv("ANSIBLE_DEBUG", "1")
+    assert load_site(paths.INVENTORIES / "example").hosts

@@ -13,3 +13,27 @@ def test_example_site_is_refused(target):
                           text=True, timeout=120, check=False)
     assert proc.returncode != 0
     assert "is a worked example for documentation" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("target", "variable", "value"), [
+    ("validate", "SITE", "x;echo INJECTED"), ("validate", "SITE", "$(shell echo INJECTED)"),
+    ("validate", "SITE", "lab extra"), ("validate", "SITE", ""), ("validate", "SITE", "../lab"),
+    ("reboot", "LIMIT", "x' -a 'echo INJECTED"), ("converge", "LIMIT", "all;echo INJECTED"),
+    ("closures", "YEAR", "2027;echo INJECTED"), ("validate", "INVENTORY", "/tmp/$(echo x)"),
+    ("hours", "NOW", "2026-01-01T10:00:00Z`echo INJECTED`")])
+def test_make_variables_are_checked_before_any_recipe_runs(target, variable, value):
+    proc = subprocess.run(["make", "-s", target, f"{variable}={value}"], cwd=paths.REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "INJECTED" not in output.replace(value, "")
+    assert f"{variable}=" in output and "(allowed: " in output, output
+    assert "Traceback" not in output
+
+
+def test_make_hours_for_a_missing_site_names_it():
+    proc = subprocess.run(["make", "-s", "hours", "SITE=missing"], cwd=paths.REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode != 0
+    assert "inventories/missing" in proc.stderr + proc.stdout
+    assert "ansible-inventory" not in proc.stderr + proc.stdout

@@ -571,3 +571,33 @@ def test_a_tab_in_a_vars_file_is_named(example, capsys):
     write(example, "group_vars/all/zz.yml", "---\ncommon__x:\n\tfoo: 1\n")
     code, lines = run(example, capsys)
     assert code == 1 and "a tab cannot start a token" in lines[0]
+
+
+@pytest.mark.parametrize("text", ["---\n- all\n- hosts\n", "---\njust text\n", "---\n"])
+def test_a_hosts_file_that_is_not_a_mapping_is_one_clear_problem(example, capsys, text):
+    write(example, "hosts.yml", text)
+    code, lines = run(example, capsys)
+    assert code == 1
+    assert lines[:-1] == [f"{example}/hosts.yml: file: not a mapping (allowed: a mapping of group "
+                          "names to {hosts, children, vars}, starting with all:)"]
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("2001:db8::11", "2001:0db8:0:0:0:0:0:11"),
+    ("pc1.riverton.example.org", "PC1.Riverton.example.org."),
+    ("198.51.100.11", "::ffff:198.51.100.11")])
+def test_two_hosts_at_one_address_in_two_spellings_are_refused(example, capsys, first, second):
+    edit(example, "hosts.yml", "ansible_host: 198.51.100.11", f"ansible_host: '{first}'")
+    edit(example, "hosts.yml", "ansible_host: 198.51.100.12", f"ansible_host: '{second}'")
+    assert_problems(example, capsys, [
+        ("hosts.yml", "hosts.main-pub-02.ansible_host",
+         "the same address and port as main-pub-01")])
+
+
+@pytest.mark.parametrize("name", ["Main-Pub-09", "main pub 09", "main_pub_09", "-main"])
+def test_a_host_name_that_is_not_a_lower_case_dns_label_is_refused(example, capsys, name):
+    edit(example, "hosts.yml", "        main-pub-01:\n", f"        '{name}':\n")
+    code, lines = run(example, capsys)
+    assert code == 1
+    assert any(line.startswith(f"{example}/hosts.yml: ") and "not a host name" in line
+               for line in lines), lines
