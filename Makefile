@@ -39,7 +39,7 @@ PY := $(VENV)/bin/python
 # requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils dbus-daemon \
-                faketime \
+                faketime wireless-regdb \
                 chromium
 # NOW=<ISO 8601 instant with offset> runs the controller "as of" that instant (libraryops.clock):
 # the hours table, the open-hours guard, apply's deferrals and the tests' expectations.

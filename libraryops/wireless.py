@@ -62,6 +62,7 @@ from pydantic import (
     field_validator,
 )
 
+from libraryops import regdb
 from libraryops.problem import fail
 
 SECURITY = ("open", "wpa2-psk", "wpa3-sae", "wpa2-enterprise", "wpa3-enterprise")
@@ -375,6 +376,9 @@ class Radio(BaseModel):
                                    "802.11g/n", allowed=channel_text(band))
         if band in CHANNELS and value not in CHANNELS[band]:
             raise fail("channel", f"not a {band} channel", allowed=channel_text(band))
+        country = (info.context or {}).get("wireless__country_code")
+        if band in CHANNELS and isinstance(country, str) and country in country_codes():
+            _legal_in(country, band, value)
         return value
 
 
@@ -394,6 +398,23 @@ class AccessPointModel(BaseModel):
     def _one_per_interface(cls, value: list[Radio]) -> list[Radio]:
         _unique([radio.interface for radio in value])
         return value
+
+
+def _legal_in(country: str, band: str, channel: int) -> None:
+    """Refuse a 20 MHz ``channel`` an access point may not start in ``country`` according to
+    Debian's wireless-regdb (:mod:`libraryops.regdb`): hostapd would refuse to start the radio.
+    A country the database does not list falls back to its world domain ``00``, as the kernel
+    does."""
+    try:
+        database = regdb.load()
+    except regdb.RegdbError as exc:
+        raise fail("regdb", f"cannot check the channel: {exc}") from None
+    rules = database.get(country, database.get("00", ()))
+    if not regdb.ap_may_use(rules, band, channel):
+        usable = [c for c in CHANNELS[band] if regdb.ap_may_use(rules, band, c)]
+        raise fail("channel", f"not allowed for an access point in {country} by the regulatory "
+                              "database (wireless-regdb): hostapd would not start this radio",
+                   allowed=f"{band} channels {', '.join(map(str, usable)) or 'none'}")
 
 
 def channel_text(band: str) -> str:

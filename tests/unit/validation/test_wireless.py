@@ -127,6 +127,13 @@ BAD = {
         lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 36}"),
         [(AP, "wireless_ap__radios[0].channel", "not a 2.4GHz channel (allowed: 2.4GHz "
                                                 "channels 1-13")]),
+    "2.4GHz channel 13 in the US (wireless-regdb)": (
+        lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 13}"),
+        [(AP, "wireless_ap__radios[0].channel", "not allowed for an access point in US by the "
+                                                "regulatory database")]),
+    "5GHz channel 173 in the US (wireless-regdb)": (
+        lambda s: edit(s, AP, "band: 5GHz, channel: 44}", "band: 5GHz, channel: 173}"),
+        [(AP, "wireless_ap__radios[1].channel", "not allowed for an access point in US")]),
     "2.4GHz channel 14 (Japan, 802.11b only)": (
         lambda s: edit(s, AP, "band: 2.4GHz, channel: 1}", "band: 2.4GHz, channel: 14}"),
         [(AP, "wireless_ap__radios[0].channel", "channel 14 is Japan-only and 802.11b-only")]),
