@@ -131,8 +131,9 @@ def check_declaration(layer: str, declaration: Any) -> tuple[dict[tuple[int, str
     for key, value in declaration.items():
         try:
             parsed = parse_key(key)
-        except ValueError as exc:
-            problems.append(Problem(layer, str(key), str(exc), _allowed_for_key(str(exc))))
+        except ValueError as exc:  # an empty or blank key is still named, quoted
+            name = str(key) if str(key).strip() else repr(str(key))
+            problems.append(Problem(layer, name, str(exc), _allowed_for_key(str(exc))))
             continue
         try:
             rules[parsed] = FirewallRule.model_validate(value or {})

@@ -277,3 +277,9 @@ def test_a_fixed_reboot_time_must_be_inside_every_opening_days_patch_window(
                                                   "tuesday, wednesday, thursday, friday, "
                                                   "saturday:"):
             UpdatesModel.model_validate(hostvars, context=hostvars)
+
+
+@pytest.mark.parametrize("key", ["", " "])
+def test_an_empty_firewall_key_is_still_named(key):  # found by tests/unit/properties
+    _, problems = firewall.merge([("firewall__rules", {key: None})])
+    assert [p.key for p in problems] == [repr(key)]

@@ -1,0 +1,143 @@
+"""Property-based: mutated inputs are refused cleanly, never with a traceback or a secret.
+
+For every generated input: no exception escapes, every problem names its file and a key, and
+no secret value of the input appears in any output. The in-process layers (azure.yml loading
+and models, the firewall merge, exposure) run hundreds of examples; the whole-site property,
+which runs ansible-inventory (about a second per site), runs few.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import shutil
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from libraryops import exposure, firewall, paths
+from libraryops.cloud import spec
+from libraryops.validation import run as validation
+
+LAB_SPEC = yaml.safe_load((paths.INVENTORIES / "lab/azure.yml").read_text())
+SECRET = "Zq9-Secret-Hunter2"
+FAST = settings(max_examples=300, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+SLOW = settings(max_examples=12, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
+    st.text(max_size=12), st.sampled_from(["", " ", "\t", "０", "*", "Internet", "0.0.0.0/0",
+                                           "::/0", "10.0.0.0/8", "2001:0db8::/32", "é", SECRET]))
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=6)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, child in node.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _paths(child, (*prefix, index))
+
+
+SPEC_PATHS = [p for p in _paths(LAB_SPEC) if p]
+
+
+def _put(data, path, value):
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+@FAST
+@given(edits=st.lists(st.tuples(st.sampled_from(SPEC_PATHS), values), min_size=1, max_size=3))
+def test_a_mutated_azure_spec_is_refused_cleanly(tmp_path_factory, edits):
+    data = copy.deepcopy(LAB_SPEC)
+    data["resources"]["virtual_machines"][0]["admin_password"] = SECRET
+    for path, value in edits:
+        try:
+            _put(data, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit replaced a parent
+    site = tmp_path_factory.mktemp("p") / "inventories" / "town"
+    site.mkdir(parents=True)
+    (site / "azure.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    for problem in spec.check_site(site):
+        assert problem.file == "inventories/town/azure.yml" and problem.key
+        assert SECRET not in str(problem)
+
+
+@FAST
+@given(text=st.text(max_size=200), cut=st.integers(0, 4000))
+def test_a_broken_azure_yml_file_never_echoes_its_text(tmp_path_factory, text, cut):
+    raw = (paths.INVENTORIES / "lab/azure.yml").read_text()
+    broken = raw[:cut] + f"\n  admin_password: '{SECRET}" + text + raw[cut:]
+    site = tmp_path_factory.mktemp("p") / "inventories" / "town"
+    site.mkdir(parents=True)
+    (site / "azure.yml").write_text(broken)
+    for problem in spec.check_site(site):
+        assert problem.key and SECRET not in str(problem)
+
+
+networks = st.one_of(
+    st.builds(lambda a, n: str(ipaddress.ip_network((a, n), strict=False)),
+              st.integers(0, 2**32 - 1), st.integers(0, 32)),
+    st.builds(lambda a, n: str(ipaddress.ip_network((a, n), strict=False)),
+              st.integers(0, 2**128 - 1), st.integers(0, 128)),
+    st.text(max_size=10))
+
+
+@FAST
+@given(declarations=st.lists(st.tuples(
+    st.sampled_from(["firewall__rules", "firewall__group_rules", "firewall__host_rules"]),
+    st.dictionaries(st.one_of(st.sampled_from(["22/tcp", "53/udp", "0/tcp", "22", "x/tcp"]),
+                              st.text(max_size=8)),
+                    st.one_of(values, st.fixed_dictionaries(
+                        {"sources": st.lists(networks, max_size=4)},
+                        optional={"action": st.sampled_from(["accept", "drop", "x"])})),
+                    max_size=3)), max_size=3))
+def test_the_firewall_merge_never_raises_and_never_lets_the_internet_in(declarations):
+    rules, problems = firewall.merge(declarations)
+    assert all(p.file and p.key for p in problems)
+    for rule in rules:
+        if rule.action == "accept" and not problems:
+            assert rule.ipv4 + rule.ipv6 and not exposure.too_public(rule.ipv4 + rule.ipv6)
+
+
+@FAST
+@given(prefixlen=st.integers(1, 12), version=st.sampled_from([4, 6]))
+def test_the_internet_in_pieces_is_the_internet(prefixlen, version):
+    whole = ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")
+    pieces = [str(n) for n in whole.subnets(new_prefix=prefixlen)]
+    assert exposure.too_public(pieces) == exposure.too_public([str(whole)]) != []
+
+
+SITE_VALUE_FILES = ["group_vars/all/sshd.yml", "group_vars/all/firewall.yml",
+                    "group_vars/all/timesync.yml", "group_vars/all/wireless.yml"]
+
+
+@SLOW
+@given(file=st.sampled_from(SITE_VALUE_FILES), value=values)
+def test_a_site_with_a_mutated_value_exits_0_or_1_and_names_file_and_key(
+        tmp_path_factory, capsys, file, value):
+    site = tmp_path_factory.mktemp("s") / "example"
+    shutil.copytree(paths.INVENTORIES / "example", site)
+    path = site / file
+    data = yaml.safe_load(path.read_text())
+    key = sorted(data)[0]
+    data[key] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    code = validation.main([str(site)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code in (0, 1)
+    for line in lines[:-1]:
+        assert line.startswith(str(Path(site))) and line.count(": ") >= 2, line
+    assert SECRET not in "\n".join(lines) or value == SECRET
