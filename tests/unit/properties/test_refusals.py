@@ -22,7 +22,7 @@ from libraryops.cloud import spec
 from libraryops.validation import run as validation
 
 LAB_SPEC = yaml.safe_load((paths.INVENTORIES / "lab/azure.yml").read_text())
-SECRET = "Zq9-Secret-Hunter2"
+SECRET = "Zq9-Secret-Hunter2"  # pragma: allowlist secret
 FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=12, deadline=None,
