@@ -59,7 +59,7 @@ def test_nspawn_command_has_the_lab_notes_options(tmp_path):
     from libraryops.lab.config import LabHost
 
     argv = nspawn_command("/usr/bin/systemd-nspawn", "lolab0",
-                          LabHost("pc", IPv4Address("10.123.0.11")), tmp_path)
+                          LabHost("pc", IPv4Address("10.123.0.11")), tmp_path, "supervisor")
     for option in ("--boot", "--network-bridge=lolab0", "--resolv-conf=off", "--register=no",
                    "--keep-unit", "--link-journal=no", "--console=read-only", "--machine=pc"):
         assert option in argv
