@@ -35,10 +35,11 @@ def cache_url(config: LabConfig) -> str:
     return f"http://{config.bridge_ip}:{render.CACHE_PORT}"
 
 
-def daemon(layout: Layout) -> owner.Daemon:
-    """The lab's nginx as its owner runs it."""
+def daemon(layout: Layout, name: str = "nginx") -> owner.Daemon:
+    """The lab's nginx as its owner runs it (``name``: its unit's, for a second cache on one
+    machine such as the stock-machine harness's)."""
     return owner.Daemon(
-        name="nginx", argv=(program("nginx"), "-c", str(layout.nginx_conf)),
+        name=name, argv=(program("nginx"), "-c", str(layout.nginx_conf)),
         log=layout.logs / "nginx-start.log", pidfile=layout.nginx_pid,
         marker=str(layout.nginx_conf))
 
@@ -48,7 +49,7 @@ def nginx_pid(layout: Layout) -> int | None:
     return owner.daemon_pid(daemon(layout))
 
 
-def ensure_nginx(config: LabConfig) -> str:
+def ensure_nginx(config: LabConfig, name: str = "nginx") -> str:
     """Start nginx, reload it when its config changed, or leave it; return what was done.
 
     Raises:
@@ -65,7 +66,7 @@ def ensure_nginx(config: LabConfig) -> str:
     if not resolvers and any(not u.is_address for u in upstreams.values()):
         raise LabError(f"no nameserver in {RESOLV_CONF}: nginx cannot resolve the mirror")
     text = render.nginx_conf(config, upstreams, resolvers)
-    lab_nginx = daemon(layout)
+    lab_nginx = daemon(layout, name)
     pid = owner.daemon_pid(lab_nginx)
     if pid and layout.nginx_conf.is_file() and layout.nginx_conf.read_text() == text:
         return "nginx running, config unchanged"
@@ -81,9 +82,9 @@ def ensure_nginx(config: LabConfig) -> str:
             f":{render.CATALOG_PORT} catalog, mirror {upstreams['debian'].url})")
 
 
-def stop_nginx(layout: Layout) -> bool:
+def stop_nginx(layout: Layout, name: str = "nginx") -> bool:
     """Stop the lab's nginx; return True when one was running."""
-    return owner.stop_daemon(daemon(layout))
+    return owner.stop_daemon(daemon(layout, name))
 
 
 def _make_dirs(layout: Layout) -> None:
