@@ -31,7 +31,7 @@ machine's), udev and real devices, enforced cgroup controllers (on this machine 
 to the v1 hierarchies, so the box's cgroup2 has none), a boot loader and firmware. The QEMU
 guest (:mod:`libraryops.lab.stockvm`, ``make stock-vm``) covers those, slowly.
 
-Command line: ``python -m libraryops.lab.stockbox {prepare,up,run,down,status} ...``; state in
+Command line: ``python -m libraryops.lab.stockbox {prepare,up,run,down,status,check} ...``; state in
 ``/var/lib/libraryops-stock`` (``LIBRARYOPS_STOCK_DIR``). Runs on either kind of machine: the
 boxes' launchers go under the lab's supervisor in cgroups of their own (no systemd) or into
 transient units (systemd).
@@ -376,6 +376,41 @@ def down(state: Path, releases: list[str] | None = None) -> None:
                 run(["ip", "link", "delete", "dev", BRIDGE])
 
 
+#: ``check``: what a new user does in a fresh clone, then the lab integration (its test_lab.py
+#: runs ``make lab`` twice more, the second with zero changes).
+CHECK_STEPS = (
+    ("make deps-test", "make deps-test"),
+    ("make lab (first)", "make lab"),
+    ("make lab (second, zero changes)", "make lab EXPECT_NO_CHANGES=1"),
+    ("make integration", "make integration"),
+)
+
+
+def check(state: Path, releases: list[str]) -> bool:
+    """The full stock-machine check: per release a fresh box, :data:`CHECK_STEPS` in its clone
+    (output streamed), each step's wall time printed; the box is removed after. Returns whether
+    every step passed (the first failing step ends that release's run)."""
+    passed = True
+    for release in releases:
+        start = time.monotonic()
+        box = up(state, release, paths.REPO)
+        print(f"stock-check: {box.name} up ({time.monotonic() - start:.1f} s)", flush=True)
+        try:
+            for what, script in CHECK_STEPS:
+                began = time.monotonic()
+                status = run_in(box, script, check=False, stream=True).returncode
+                print(f"stock-check: {box.name}: {what}: "
+                      f"{'ok' if status == 0 else f'FAILED (exit {status})'} "
+                      f"({time.monotonic() - began:.0f} s)", flush=True)
+                if status != 0:
+                    passed = False
+                    break
+        finally:
+            down(state, [release])
+        print(f"stock-check: {box.name} done ({time.monotonic() - start:.0f} s)", flush=True)
+    return passed
+
+
 def _remove(box: Box) -> None:
     if owner.kind() == owner.SYSTEMD:
         owner.stop_units([box.unit], timeout=STOP_TIMEOUT + 30)
@@ -445,14 +480,14 @@ def _ip_json(*args: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: prepare / up / run / down / status; returns the exit status."""
+    """CLI: prepare / up / run / down / status / check; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m libraryops.lab.stockbox",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["prepare", "up", "run", "down", "status"])
+    parser.add_argument("command", choices=["prepare", "up", "run", "down", "status", "check"])
     parser.add_argument("--release", action="append", choices=sorted(RELEASES),
                         help="12 or 13 (repeatable; default: both)")
     parser.add_argument("script", nargs="?", help="run: the bash script to run in the box")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     releases = args.release or sorted(RELEASES)
     state = state_dir()
     try:
@@ -470,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                           stream=True).returncode
         elif args.command == "down":
             down(state, args.release)
+        elif args.command == "check":
+            return 0 if check(state, releases) else 1
         else:
             for release in releases:
                 box = Box(release, state)
