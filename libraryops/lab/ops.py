@@ -108,8 +108,8 @@ def up(site_dir: Path | str) -> list[str]:
         timed("lab-up", lambda: proxy.ensure_nginx(config))
         timed("lab-up", lambda: printer.ensure_printer(config))
         timed("lab-up", lambda: _ensure_arm(layout))
-        base = _timed_image(config)
-        timed("lab-up", lambda: _start_hosts(config, base))
+        bases = _timed_images(config)
+        timed("lab-up", lambda: _start_hosts(config, bases))
     names = [h.name for h in config.hosts]
     print(f"lab-up: {len(names)} hosts up: {', '.join(names)} "
           f"({time.monotonic() - start:.1f} s)", flush=True)
@@ -212,22 +212,27 @@ def _ensure_keys(config: LabConfig) -> str:
     return f"{key_note}, ssh config {'written' if changed else 'unchanged'} ({layout.ssh_config})"
 
 
-def _timed_image(config: LabConfig) -> image.Image:
-    result: list[image.Image] = []
+def _timed_images(config: LabConfig) -> dict[str, image.Image]:
+    """The base image of every release the inventory's hosts run, built when missing."""
+    result: dict[str, image.Image] = {}
+    for release in sorted({h.release for h in config.hosts}):
+        def build(release: str = release) -> str:
+            base, note = image.ensure_image(
+                config.layout.images, proxy.cache_url(config), config.layout.logs, release)
+            result[release] = base
+            return note
 
-    def build() -> str:
-        base, note = image.ensure_image(
-            config.layout.images, proxy.cache_url(config), config.layout.logs
-        )
-        result.append(base)
-        pruned = image.prune_images(config.layout.images, base)
-        return note + (f", removed old {', '.join(pruned)}" if pruned else "")
-
-    timed("lab-up", build)
-    return result[0]
+        timed("lab-up", build)
+    # Images of releases this inventory does not use stay for other inventories' hosts.
+    current = [image.current_image(config.layout.images, proxy.cache_url(config), r)
+               for r in image.SUITES]
+    pruned = image.prune_images(config.layout.images, current)
+    if pruned:
+        print(f"lab-up: removed old images {', '.join(pruned)}", flush=True)
+    return result
 
 
-def _start_hosts(config: LabConfig, base: image.Image) -> str:
+def _start_hosts(config: LabConfig, bases: dict[str, image.Image]) -> str:
     layout = config.layout
     supervised = owner.kind() == owner.SUPERVISOR
     mount_note = cgroups.ensure_unified(layout.state_file) if supervised else ""
@@ -243,7 +248,7 @@ def _start_hosts(config: LabConfig, base: image.Image) -> str:
                 f"(another inventory); take {other} down first or give {host.name} another "
                 "ansible_host")
     hosts.stop(layout, [h.name for h in stopped])  # leftovers of a half-made host, if any
-    kinds = [hosts.prepare(config, h, base) for h in stopped]
+    kinds = [hosts.prepare(config, h, bases[h.release]) for h in stopped]
     for host in stopped:
         hosts.boot(config, host)
     hosts.wait_ready(config, stopped)

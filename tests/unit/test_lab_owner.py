@@ -10,7 +10,7 @@ from libraryops.lab import aptsources, hosts, owner
 from libraryops.lab.config import LabHost
 from libraryops.lab.system import LabError, process_cmdline
 
-HOST = LabHost("main-pub-01", IPv4Address("10.123.0.11"))
+HOST = LabHost("main-pub-01", IPv4Address("10.123.0.11"), "12")
 
 
 def test_probe_picks_systemd_when_it_is_pid_1(tmp_path):

@@ -16,6 +16,7 @@ SETTINGS = {
     "lab__bridge_name": "lolab0",
     "lab__bridge_address": "10.123.0.1/24",
     "lab__state_dir": "/var/lib/libraryops-lab",
+    "lab__release": "12",
 }
 CONFIG = config_from_hosts(
     {
@@ -130,7 +131,7 @@ def test_etc_hosts_lists_own_name_and_every_lab_host():
 
 
 def test_networkd_has_address_and_no_gateway():
-    host = LabHost("main-pub-01", ipaddress.IPv4Address("10.123.0.11"))
+    host = LabHost("main-pub-01", ipaddress.IPv4Address("10.123.0.11"), "12")
     text = render.networkd_host0(host, CONFIG.network)
     assert "Name=host0" in text
     assert "Address=10.123.0.11/24" in text
