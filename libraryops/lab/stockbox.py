@@ -28,8 +28,9 @@ How faithful: the box's userland, systemd, D-Bus, machined, logind, apt and Debi
 maintainer scripts are a real stock Debian's (installing nginx-light starts nginx.service on
 *:80 in the box, as on a real machine). What it cannot show: its own kernel (it shares this
 machine's), udev and real devices, enforced cgroup controllers (on this machine they are bound
-to the v1 hierarchies, so the box's cgroup2 has none), a boot loader and firmware. The QEMU
-guest (:mod:`libraryops.lab.stockvm`, ``make stock-vm``) covers those, slowly.
+to the v1 hierarchies, so the box's cgroup2 has none), a boot loader and firmware. Only a full
+virtual machine covers those (a QEMU guest from Debian packages; TCG-only and ~10x slower on
+these machines: shared/lab-notes.md).
 
 Command line: ``python -m libraryops.lab.stockbox {prepare,up,run,down,status,check} ...``; state in
 ``/var/lib/libraryops-stock`` (``LIBRARYOPS_STOCK_DIR``). Runs on either kind of machine: the
