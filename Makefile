@@ -32,7 +32,7 @@ PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inven
 
 .PHONY: help deps deps-lab deps-test lab-ready doctor validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
         verify lab azure-plan azure-apply azure-drift hours reboot poweroff logout lint unit integration \
-        molecule stock stock-check test clean
+        molecule stock stock-down stock-check test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -179,6 +179,9 @@ bench-smoke: lab-ready lab-keys ## The bench's no-op phases on 2 hosts, once (a 
 # full one (a fresh clone passes `make lab` twice and the lab integration in each box).
 stock: deps-lab ## Stock Debian 12 + 13 boxes: non-root validate, deps-lab, lab on systemd, lab-down
 	$(VENV)/bin/pytest tests/stock/test_stock_machine.py -q -p no:cacheprovider
+
+stock-down: deps ## Remove every stock-machine box, the boxes' bridge and their package cache
+	@$(PY) -m libraryops.lab.stockbox down
 
 stock-check: deps-lab ## Full stock check: in each box `make lab` twice (zero changes) + integration
 	@$(PY) -m libraryops.lab.stockbox check $(if $(RELEASE),--release $(RELEASE))
