@@ -49,6 +49,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,18 +335,30 @@ def run_in(box: Box, script: str, *, check: bool = True, timeout: float = 3600,
     """Run a bash script inside the box as a transient service of its systemd, in the clone
     directory, as root; return its result (output captured unless ``stream``).
 
+    The script goes into a file on the box's disk: on a command line systemd would expand
+    ``$``-variables itself (systemd.service(5), "Command lines").
+
     Raises:
         LabError: the box is not running; or, with ``check``, the script failed.
     """
     pid = leader(box)
     if pid is None:
         raise LabError(f"{box.name} is not running (python -m libraryops.lab.stockbox up ...)")
+    scripts = box.root / "var/tmp/stockbox"
+    scripts.mkdir(parents=True, exist_ok=True)
+    handle, path = tempfile.mkstemp(suffix=".sh", dir=scripts)
+    with os.fdopen(handle, "w") as out:
+        out.write(script + "\n")
+    inside = "/" + str(Path(path).relative_to(box.root))
     argv = ["nsenter", f"--target={pid}", "--all", "--",
             "systemd-run", "--wait", "--pipe", "--quiet", "--collect",
             "--property=WorkingDirectory=-" + CLONE, "--setenv=HOME=/root",
-            "--setenv=LANG=C.UTF-8", "--", "bash", "-lc", script]
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, text=True, timeout=timeout,
-                          capture_output=not stream, check=False)
+            "--setenv=LANG=C.UTF-8", "--", "bash", "-l", inside]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, text=True, timeout=timeout,
+                              capture_output=not stream, check=False)
+    finally:
+        Path(path).unlink(missing_ok=True)
     if check and proc.returncode != 0:
         raise LabError(f"{box.name}: `{script}` failed (exit {proc.returncode})"
                        + ("" if stream else f": {(proc.stderr or proc.stdout)[-1500:]}"))
