@@ -54,6 +54,8 @@ SYSTEMD = "systemd"
 SUPERVISOR = "supervisor"
 #: The slice every lab unit runs in (a ``-`` nests it: ``libraryops.slice/libraryops-lab.slice``).
 SLICE = "libraryops-lab.slice"
+#: The parent systemd makes for it (systemd.slice(5)); the lab stops it when no sibling is left.
+PARENT_SLICE = "libraryops.slice"
 #: Prefix of every lab unit; hosts add ``host-``.
 UNIT_PREFIX = "libraryops-lab-"
 HOST_UNIT_PREFIX = UNIT_PREFIX + "host-"
@@ -237,10 +239,16 @@ def stop_units(units: list[str], timeout: float) -> None:
 
 
 def stop_slice(timeout: float = 90) -> bool:
-    """Stop whatever still runs in the lab's slice; True when it was active."""
+    """Stop whatever still runs in the lab's slice, then its parent slice when no other
+    ``libraryops-*.slice`` (e.g. the stock-machine boxes') is left in it; True when the lab's
+    slice was active."""
     was = unit_active(SLICE)
     if was:
         run(["systemctl", "stop", SLICE], timeout=timeout)
+    siblings = run(["systemctl", "list-units", "--all", "--plain", "--no-legend", "--state=active",
+                    "libraryops-*.slice"], check=False).stdout.strip()
+    if not siblings and unit_active(PARENT_SLICE):
+        run(["systemctl", "stop", PARENT_SLICE], timeout=timeout)
     return was
 
 
@@ -252,11 +260,11 @@ def unit_active(unit: str) -> bool:
 
 def systemd_run_command(unit: str, argv: list[str] | tuple[str, ...], *, log: Path,
                         properties: tuple[str, ...], env: Mapping[str, str] | None = None,
-                        no_block: bool = False) -> list[str]:
-    """The ``systemd-run`` command line that starts ``argv`` as transient ``unit`` in
-    :data:`SLICE`, its output appended to ``log``; the unit is unloaded once it stops
+                        no_block: bool = False, slice_: str = SLICE) -> list[str]:
+    """The ``systemd-run`` command line that starts ``argv`` as transient ``unit`` in a slice
+    (the lab's by default), its output appended to ``log``; the unit is unloaded once it stops
     (``--collect``)."""
-    command = ["systemd-run", f"--unit={unit}", f"--slice={SLICE}", "--collect", "--quiet",
+    command = ["systemd-run", f"--unit={unit}", f"--slice={slice_}", "--collect", "--quiet",
                *(["--no-block"] if no_block else [])]
     command += [f"--property={p}" for p in (
         *properties, f"StandardOutput=append:{log}", f"StandardError=append:{log}")]

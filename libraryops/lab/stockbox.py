@@ -89,6 +89,8 @@ BOX_PACKAGES = ("systemd-sysv", "dbus", "libpam-systemd", "ca-certificates",
 CGROUP_GROUP = "stockbox"
 BOOT_TIMEOUT = 120
 STOP_TIMEOUT = 60
+#: The boxes' slice on a systemd machine (never the lab's: `make lab-down` stops that one).
+SLICE = "libraryops-stock.slice"
 #: Where the clone lives in the box.
 CLONE = "/root/libraryops"
 
@@ -300,7 +302,7 @@ def _boot(box: Box) -> None:
     box.log.write_text("")
     if owner.kind() == owner.SYSTEMD:
         run(owner.systemd_run_command(
-            box.unit, nspawn_command(box), log=box.log, no_block=True,
+            box.unit, nspawn_command(box), log=box.log, no_block=True, slice_=SLICE,
             properties=(*owner.NSPAWN_UNIT_PROPERTIES, f"TimeoutStopSec={STOP_TIMEOUT}")))
         return
     groups = []

@@ -64,6 +64,10 @@ def test_lab_down_removes_everything_the_lab_made():
         units = _run("systemctl", "list-units", "--all", "--plain", "--no-legend",
                      f"{owner.UNIT_PREFIX}*", owner.SLICE)
         assert units.returncode == 0 and units.stdout.strip() == "", units.stdout
+        others = _run("systemctl", "list-units", "--all", "--plain", "--no-legend",
+                      "--state=active", "libraryops-*.slice").stdout.strip()
+        parent = _run("systemctl", "is-active", owner.PARENT_SLICE).stdout.strip()
+        assert others or parent != "active", f"{owner.PARENT_SLICE} left {parent}"
         machines = _run("machinectl", "list", "--no-legend")
         assert machines.returncode == 0
         lab_hosts = set(LAB.hosts)
