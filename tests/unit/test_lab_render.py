@@ -143,8 +143,10 @@ def test_networkd_has_address_and_no_gateway():
                     reason="nginx is not installed (make deps installs it for the lab)")
 def test_nginx_itself_accepts_the_config():
     tmp_path = Path(tempfile.mkdtemp(prefix="lab-nginx-"))  # short: a lab state dir must be
+    # `nginx -t` binds the listen addresses: a loopback "bridge" exists on every machine
     config = config_from_hosts(
-        {"pc": {**SETTINGS, "lab__state_dir": str(tmp_path), "ansible_host": "10.123.0.11"}}, {})
+        {"pc": {**SETTINGS, "lab__state_dir": str(tmp_path), "lab__bridge_address": "127.0.77.1/24",
+                "ansible_host": "127.0.77.11"}}, {})
     for directory in ("logs", "nginx/tmp", "cache"):
         (tmp_path / directory).mkdir(parents=True)
     conf = tmp_path / "nginx.conf"
