@@ -387,6 +387,10 @@ def down(state: Path, releases: list[str] | None = None) -> None:
         for release in releases or list(RELEASES):
             _remove(Box(release, state))
         if not any(Box(r, state).dir.exists() for r in RELEASES):
+            for hierarchy in ("systemd", "unified", "memory"):
+                parent = Path("/sys/fs/cgroup") / hierarchy / CGROUP_GROUP
+                if parent.is_dir():
+                    parent.rmdir()
             proxy.stop_nginx(cache_config(state).layout, name="stock-nginx")
             if run(["ip", "link", "show", "dev", BRIDGE], check=False).returncode == 0:
                 run(["ip", "link", "delete", "dev", BRIDGE])
