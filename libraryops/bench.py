@@ -82,7 +82,8 @@ from libraryops import paths, report
 from libraryops.cloud import spec as azure_spec
 from libraryops.cloud import standin
 from libraryops.lab.config import LabConfig, load_config
-from libraryops.lab.hosts import host_paths, supervisor_pid
+from libraryops.lab.hosts import host_paths
+from libraryops.lab.hosts import running as host_running
 from libraryops.lab.system import LabError, exclusive
 from libraryops.pipeline import testinfra_argv
 
@@ -613,7 +614,7 @@ class Bench:
         if not sample.ok:
             self.problems.append(f"{sample.engine} {sample.phase} n={sample.n} rep "
                                  f"{sample.rep}: {sample.note}")
-            gone = sorted(h for h in self.running if supervisor_pid(self.lab.layout, h) is None)
+            gone = sorted(h for h in self.running if not host_running(self.lab.layout, h))
             if gone:
                 raise BenchError(f"bench hosts {', '.join(gone)} are gone (did someone run "
                                  "`make lab-down`?): stopping")
@@ -660,7 +661,7 @@ class Bench:
         self.close_masters([address])
         subprocess.run(["ssh", *self.ssh_options(), f"root@{address}", "systemctl poweroff"],
                        capture_output=True, timeout=30, check=False)
-        while supervisor_pid(layout, source) is not None:
+        while host_running(layout, source):
             if time.monotonic() - began > SESSION_TIMEOUT:
                 raise BenchError(f"{source} did not power off in {SESSION_TIMEOUT} s")
             time.sleep(0.5)
