@@ -39,9 +39,9 @@ AZURE = --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY))
 PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inventory $(INVENTORY)) $(if $(LIMIT),--limit $(LIMIT))
 
 .PHONY: help deps deps-lab deps-unit deps-test lab-ready doctor validate lab-keys lab-up lab-down \
-        lab-status bootstrap converge plan apply verify lab azure-plan azure-apply azure-drift \
-        hours closures nightly-schedule reboot poweroff logout lint unit integration molecule \
-        stock stock-down stock-check test clean
+        lab-status bootstrap converge catch-up catch-up-schedule catch-up-timer plan apply verify \
+        lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff \
+        logout lint unit integration molecule stock stock-down stock-check test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -107,15 +107,28 @@ lab-status: deps-lab ## One line per lab host: address, running, systemd state
 bootstrap: validate ## First contact: create the management accounts as root (LIMIT=new host)
 	@$(PIPELINE) bootstrap
 
-converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]
-	@$(PIPELINE) converge
+# A run whose hosts not converged are all pending (off as scheduled, deferred by opening hours:
+# a catch-up run brings them) exits 3; PENDING_OK=1 makes that 0.
+PENDING_RC = rc=$$?; if [ $$rc -eq 3 ] && [ "$(PENDING_OK)" = 1 ]; then exit 0; fi; exit $$rc
+converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]; PENDING_OK=1
+	@$(PIPELINE) converge; $(PENDING_RC)
+
+catch-up: validate ## Converge exactly the hosts behind the current commit (scheduled; PENDING_OK=1)
+	@$(PIPELINE) catch-up $(if $(filter 1,$(FORCE)),--force); $(PENDING_RC)
+
+catch-up-schedule: deps ## Derive the catch-up workflow's cron lines from SITE's hours
+	@$(PY) -m libraryops.cron --site-dir inventories/$(SITE) --workflow catch-up --write
+
+catch-up-timer: deps ## On the runner (root, systemd): install the catch-up timer for SITE
+	@$(PY) -m libraryops.catchup units --site-dir inventories/$(SITE) --install
 
 plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGES_OK=1: changes exit 0
 	@$(PIPELINE) plan; rc=$$?; \
 	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
 
 apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
-	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH))
+	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch $(BATCH)); \
+	  $(PENDING_RC)
 
 verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
@@ -136,7 +149,7 @@ hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi
 	@$(PY) -m libraryops.hours_table table --site-dir inventories/$(SITE)
 
 nightly-schedule: deps ## Derive the nightly check's cron lines from SITE's hours into nightly.yml
-	@$(PY) -m libraryops.nightly --site-dir inventories/$(SITE) --write .github/workflows/nightly.yml
+	@$(PY) -m libraryops.cron --site-dir inventories/$(SITE) --workflow nightly --write
 
 closures: deps ## Suggest next year's public holidays as closures to review and paste (YEAR=)
 	@$(PY) -m libraryops.hours_table suggest-closures --site-dir inventories/$(SITE) \

@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from libraryops import clock, guard, paths, redact, report
+from libraryops import catchup, clock, hoststate, paths, redact, report, revision
+from libraryops.hoststate import HostState, State
 from libraryops.inventory import InventoryError, hosts_file, load_site
 
 BIN = Path(sys.executable).parent
@@ -42,6 +44,14 @@ BIN = Path(sys.executable).parent
 CHANGES = 2
 #: Ansible exit codes that still produced a recap: 2 = a host failed, 4 = a host unreachable.
 ANSIBLE_RECAP_CODES = (0, 2, 4)
+#: The public PCs' session script (deploy/idle.py): its ``end-after-warning`` mode.
+IDLE_SCRIPT = "/usr/local/sbin/libraryops-idle-logout"
+#: Seconds a patron is warned before an urgent update ends the session (the inventory's
+#: ``public_pc__urgent_warning_seconds`` wins).
+URGENT_WARNING_SECONDS = 300
+#: Exit status of a run whose hosts not converged are all pending (off as scheduled or deferred
+#: by opening hours: a catch-up run brings them); ``PENDING_OK=1`` makes make exit 0 then.
+PENDING = 3
 
 
 def testinfra_argv(suites: Sequence[str], hosts_yml: Path, junit: Path,
@@ -69,6 +79,12 @@ class Pipeline:
         inventory: the site directory; defaults to ``inventories/<site>``.
         limit: an Ansible/pyinfra limit (host or group), or None for all hosts.
         reports: where this run's results go; defaults to ``reports/<site>``.
+
+    Every engine gets ``LIBRARYOPS_COMMIT`` (:func:`libraryops.revision.current`), which the
+    ``converged`` role and deploy/record.py record on each host that converges cleanly.
+
+    Raises:
+        libraryops.revision.RevisionError: the repository's commit cannot be read.
     """
 
     def __init__(self, site: str, inventory: Path | None = None, limit: str | None = None,
@@ -80,12 +96,14 @@ class Pipeline:
         self.started = time.monotonic()
         self._secrets: set[str] | None = None
         vault = paths.vault_password_file(self.inventory)
+        self.commit = revision.current()
         self.env = dict(
             os.environ,
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             PYTHONPATH=str(paths.REPO),
             ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
             LIBRARYOPS_INVENTORY=str(self.inventory),
+            LIBRARYOPS_COMMIT=self.commit,
         )
         if vault:
             self.env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(vault.resolve())
@@ -255,14 +273,51 @@ class Pipeline:
 # -- the composite commands ---------------------------------------------------------------------
 
 
+def converge_hosts(p: Pipeline, now: dt.datetime,
+                   public_pcs: list[str] | None = None) -> dict[str, HostState]:
+    """Both engines on the run's hosts, no host blocking another: Ansible's site.yml on every
+    host it can reach (a failed or unreachable host stops only itself), then the pyinfra
+    public-PC deploy on the public PCs Ansible converged (of ``public_pcs`` when given).
+
+    Returns:
+        Each targeted host's state (:mod:`libraryops.hoststate`), as of ``now``.
+    """
+    site = load_site(p.inventory)
+    targets = site.hosts_matching(p.limit)
+    p.phase("ansible site", lambda: p.playbook("site", tolerate_failed_hosts=True))
+    baseline = hoststate.from_reports(site, targets, p.reports, now)
+    pcs = [h for h in (p.public_pcs() if public_pcs is None else public_pcs)
+           if baseline.get(h, HostState(h, State.FAILED)).state is State.CONVERGED]
+    left_out = [h for h in p.public_pcs() if h not in pcs and h in baseline]
+    if left_out:
+        print(f"pyinfra public PCs: left out (not converged by Ansible or deferred): "
+              f"{', '.join(left_out)}")
+    p.phase("pyinfra public PCs", lambda: p.pyinfra(pcs))
+    return hoststate.from_reports(site, targets, p.reports, now)
+
+
+def report_states(p: Pipeline, states: dict[str, HostState]) -> int:
+    """Print one line per host not converged (redacted) and return the run's exit status:
+    0 every host converged, :data:`PENDING` when the others are only off as scheduled or
+    deferred (a catch-up run brings them), 1 when one is unreachable or failed."""
+    left = [s for s in states.values() if s.state is not State.CONVERGED]
+    for state in sorted(left, key=lambda s: s.host):
+        print(f"not converged: {redact.redact(state.line(), p.secrets)}", file=sys.stderr)
+    converged = len(states) - len(left)
+    print(f"{converged} of {len(states)} hosts converged to {p.commit[:12]}", flush=True)
+    if any(s.state not in hoststate.PENDING for s in left):
+        return 1
+    return PENDING if left else 0
+
+
 def lab(p: Pipeline, expect_no_changes: bool) -> int:
     """The main job on the local lab (see the module docstring)."""
     p.clear_reports()
     p.phase("validate", p.validate)
     p.phase("lab up", p.lab_up)
     p.phase("ansible bootstrap", p.bootstrap)
-    p.phase("ansible site", lambda: p.playbook("site"))
-    p.phase("pyinfra public PCs", lambda: _require(p.pyinfra(p.public_pcs()), "pyinfra"))
+    if report_states(p, converge_hosts(p, clock.now())) != 0:
+        raise PhaseFailed("converge: a lab host did not converge (see above)")
     p.phase("azure apply (ARM stand-in)", lambda: p.azure("apply"))
     p.phase("azure plan: expect no changes", lambda: _require(p.azure("plan"), "azure plan"))
     p.phase("testinfra", lambda: p.verify())
@@ -287,11 +342,16 @@ def plan(p: Pipeline) -> int:
     for host in p.public_pcs():  # pyinfra's dry plan lists only hosts with changes
         rows.setdefault(host, report.HostRow()).changes.setdefault("pyinfra", 0)
     azure_items = _azure_items(p.reports / "azure-plan.json")
-    text = plan_summary(p.site, rows, azure_items)
+    site, now = load_site(p.inventory), clock.now()
+    urgent = revision.urgent_reason(p.commit)
+    when = {h: catchup.when(site, h, now, urgent) for h, r in sorted(rows.items())
+            if sum(r.changes.values()) or r.unreachable}
+    text = plan_summary(p.site, rows, azure_items, when)
     (p.reports / "plan-summary.md").write_text(text, encoding="utf-8")
     (p.reports / "plan.json").write_text(json.dumps({
         "site": p.site,
         "hosts": {h: vars(r) for h, r in sorted(rows.items())},
+        "when": when,
         "azure": azure_items,
     }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(text)
@@ -313,19 +373,26 @@ def _azure_items(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["items"]
 
 
-def plan_summary(site: str, rows: dict[str, report.HostRow], azure_items: list[dict]) -> str:
-    """The plan as Markdown for Town IT (and a CI job summary): hosts, then Azure resources.
+def plan_summary(site: str, rows: dict[str, report.HostRow], azure_items: list[dict],
+                 when: dict[str, str] | None = None) -> str:
+    """The plan as Markdown for Town IT (and a CI job summary): hosts, when each host with a
+    change gets it, then Azure resources.
 
     Args:
         site: the site name.
         rows: per-host results of the check/dry runs (:func:`libraryops.report.summarize`).
         azure_items: the Azure plan's items (``azure-plan.json``), possibly empty.
+        when: host -> when it gets the change (:func:`libraryops.catchup.when`).
     """
     lines = [f"# Plan for site `{site}`", "", "## Hosts", "", "```",
              report.format_table(rows, verb="would change") if rows else "(no hosts)", "```"]
     unreachable = sorted(h for h, r in rows.items() if r.unreachable)
     if unreachable:
         lines += ["", f"**Unreachable, not planned:** {', '.join(unreachable)}"]
+    if when:
+        lines += ["", "## When each host gets the change", ""]
+        lines += [f"- {host}: {'not planned (unreachable); ' if rows[host].unreachable else ''}"
+                  f"{text}" for host, text in sorted(when.items())]
     changes = [i for i in azure_items if i.get("action") not in (None, "no-change")]
     lines += ["", "## Azure", ""]
     if not azure_items:
@@ -337,28 +404,49 @@ def plan_summary(site: str, rows: dict[str, report.HostRow], azure_items: list[d
     return "\n".join(lines) + "\n"
 
 
-def apply(p: Pipeline, batch_size: int, force: bool, now: dt.datetime) -> int:
-    """The ordered rollout (see the module docstring).
+def end_sessions_for_urgent(p: Pipeline, site, hosts: list[str], reason: str) -> None:
+    """On each public PC of ``hosts`` (of open branches), warn the patron on screen for
+    ``public_pc__urgent_warning_seconds`` and end the session, which resets it as an idle logout
+    does (``libraryops-idle-logout end-after-warning``, deploy/idle.py), all PCs at once. A PC
+    without the script (never deployed) has no patron session to end."""
+    by_seconds: dict[int, list[str]] = {}
+    for host in hosts:
+        seconds = int(site.hosts[host].get("public_pc__urgent_warning_seconds",
+                                           URGENT_WARNING_SECONDS))
+        by_seconds.setdefault(seconds, []).append(host)
+    for seconds, group in sorted(by_seconds.items()):
+        command = shlex.join([IDLE_SCRIPT, "end-after-warning", str(seconds), reason[:100]])
+        p.run("urgent: warn and end sessions",
+              [str(BIN / "ansible"), "-i", str(hosts_file(p.inventory)), ",".join(group),
+               "-m", "ansible.builtin.shell",
+               "-a", f"[ -x {IDLE_SCRIPT} ] || exit 0; {command}"], ok=(0, 2, 4))
 
-    Ansible's site.yml first (its plays run baseline, staff machines, wireless in that order,
-    each group in ``serial`` batches; a failing host does not stop the others). Then the public
-    PCs: those whose branch is open at ``now`` are deferred unless ``force`` (the deploy may
-    restart the display manager); one canary per branch is deployed and verified by its
-    testinfra suite; if a canary fails, no other public PC is touched; otherwise the rest go in
-    batches of ``batch_size``. Azure last. Returns 0, or 1 if any host failed or was unreachable,
-    or a canary failed.
+
+def public_pc_rollout(p: Pipeline, site, states: dict[str, HostState], now: dt.datetime,
+                      force: bool, batch_size: int) -> dict[str, HostState]:
+    """The public PCs Ansible converged, deployed by pyinfra as ``make apply`` does: those of a
+    branch open at ``now`` are deferred unless ``force`` or the change is urgent (then each
+    patron is warned and the session reset first); one canary per branch is deployed and
+    verified by its testinfra suite; if a canary fails, no other public PC is touched;
+    otherwise the rest go in batches of ``batch_size``.
+
+    Returns:
+        What this step decided for the PCs it did not run (deferred, not attempted); the
+        deployed PCs' states come from the reports (:func:`libraryops.hoststate.from_reports`).
     """
-    p.clear_reports()
-    p.phase("validate", p.validate)
-    p.phase("ansible site (baseline, staff, wireless)",
-            lambda: p.playbook("site", tolerate_failed_hosts=True))
-    site = load_site(p.inventory)
-    targets = p.public_pcs()
-    notes: list[str] = []
-    allowed = targets if force else [h for h in targets if guard.check(site, h, now, False).allowed]
-    deferred = [h for h in targets if h not in allowed]
-    if deferred:
-        notes.append(f"deferred, branch open now (FORCE=1 overrides): {', '.join(deferred)}")
+    decided: dict[str, HostState] = {}
+    pcs = [h for h in p.public_pcs() if states.get(h, HostState(h, State.FAILED)).state
+           is State.CONVERGED]
+    open_now = {h: why for h in pcs if (why := hoststate.open_branch(site, h, now))}
+    urgent = revision.urgent_reason(p.commit) if open_now and not force else None
+    if urgent:
+        p.phase(f"urgent ({urgent}): warn the patrons, end their sessions",
+                lambda: end_sessions_for_urgent(p, site, list(open_now), urgent))
+    elif not force:
+        decided |= {h: HostState(h, State.DEFERRED, f"{why}; FORCE=1 or an Urgent: trailer "
+                                                    "overrides")
+                    for h, why in open_now.items()}
+    allowed = [h for h in pcs if h not in decided]
     canaries = [next(h for h in members if h in allowed)
                 for _, members in sorted(site.branches.items()) if set(members) & set(allowed)]
     rest = [h for h in allowed if h not in canaries]
@@ -372,19 +460,72 @@ def apply(p: Pipeline, batch_size: int, force: bool, now: dt.datetime) -> int:
                                                  suites=["tests/testinfra/test_public_pc.py"])))
         canary_rows = report.summarize(p.reports, pyinfra=["canary"], junit="canary.xml")
         if deployed[0] != 0 or verified[0] != 0 or report.problems(canary_rows):
-            notes.append(f"canary failed: public PCs not attempted: {', '.join(rest) or '-'}")
+            decided |= {h: HostState(h, State.FAILED, "not attempted: a canary failed "
+                                                      f"({', '.join(canaries)})") for h in rest}
+            decided |= {h: HostState(h, State.FAILED, "canary: deploy or verification failed")
+                        for h in canaries if canary_rows.get(h) and report.problems(
+                            {h: canary_rows[h]})}
             rest = []
     for number, start in enumerate(range(0, len(rest), batch_size), 1):
         batch = rest[start:start + batch_size]
         p.phase(f"public PCs: batch {number} ({len(batch)} hosts)",
                 lambda batch=batch, number=number: p.pyinfra(batch, name=f"batch-{number}"))
+    return decided
+
+
+def apply(p: Pipeline, batch_size: int, force: bool, now: dt.datetime) -> int:
+    """The ordered rollout (see the module docstring): Ansible's site.yml on every host
+    (baseline, staff machines, wireless; a failing or unreachable host does not stop the
+    others), then the public PCs (:func:`public_pc_rollout`), then Azure. Returns
+    :func:`report_states`' status (a failed canary counts as failed)."""
+    p.clear_reports()
+    p.phase("validate", p.validate)
+    p.phase("ansible site (baseline, staff, wireless)",
+            lambda: p.playbook("site", tolerate_failed_hosts=True))
+    site = load_site(p.inventory)
+    targets = site.hosts_matching(p.limit)
+    decided = public_pc_rollout(p, site, hoststate.from_reports(site, targets, p.reports, now),
+                                now, force, batch_size)
     p.phase("azure apply", lambda: p.azure("apply"))
-    rows = report.summarize(p.reports, junit=None)
-    print(report.format_table(rows))
-    found = report.problems(rows) + [n for n in notes if n.startswith("canary failed")]
-    for line in notes + found:
-        print(f"apply: {line}", file=sys.stderr)
-    return 1 if found else 0
+    print(report.format_table(report.summarize(p.reports, junit=None)))
+    return report_states(p, hoststate.from_reports(site, targets, p.reports, now) | decided)
+
+
+def catch_up(p: Pipeline, now: dt.datetime, force: bool = False) -> int:
+    """``make catch-up`` (:mod:`libraryops.catchup`): read what every host runs, then converge
+    exactly the reachable hosts that are behind the current commit through both engines, as
+    ``make apply`` rolls out public PCs (deferred while their branch is open unless the change
+    is urgent). Returns :func:`report_states`' status."""
+    p.clear_reports()
+    p.phase("validate", p.validate)
+    site = load_site(p.inventory)
+    targets = site.hosts_matching(p.limit)
+    found: dict[str, catchup.Record] = {}
+    p.phase("read what each host runs",
+            lambda: found.update(catchup.records(site, targets, str(BIN / "ansible"), p.env)))
+    states: dict[str, HostState] = {}
+    behind: list[str] = []
+    for host in targets:
+        record = found[host]
+        runs = record.runs(catchup.engines_of(site, host))
+        if not record.reachable:
+            states[host] = hoststate.not_reached(site, host, now, record.why)
+        elif runs == p.commit:
+            states[host] = HostState(host, State.CONVERGED)
+        else:
+            behind.append(host)
+            print(f"catch-up: {host} runs {(runs or 'no recorded commit')[:12]}, "
+                  f"behind {p.commit[:12]}")
+    if behind:
+        sub = Pipeline(p.site, p.inventory, ",".join(behind), p.reports)
+        sub.phase("ansible site (the hosts behind)",
+                  lambda: sub.playbook("site", tolerate_failed_hosts=True))
+        baseline = hoststate.from_reports(site, behind, p.reports, now)
+        decided = public_pc_rollout(sub, site, baseline, now, force, batch_size=10)
+        states |= hoststate.from_reports(site, behind, p.reports, now) | decided
+    else:
+        print(f"catch-up: every reachable host runs {p.commit[:12]}")
+    return report_states(p, states)
 
 
 def verify(p: Pipeline, workers: int) -> int:
@@ -410,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry (see the module docstring). Returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m libraryops.pipeline")
     parser.add_argument("command", choices=["validate", "bootstrap", "converge", "lab", "plan",
-                                            "apply", "verify"])
+                                            "apply", "catch-up", "verify"])
     parser.add_argument("--site", default="lab")
     parser.add_argument("--inventory", type=Path, help="site directory (default inventories/SITE)")
     parser.add_argument("--limit", default=None, help="a host or group name")
@@ -438,9 +579,11 @@ def main(argv: list[str] | None = None) -> int:
             p.phase("validate", p.validate)
             p.phase("ansible bootstrap", p.bootstrap)
         elif args.command == "converge":
+            p.clear_reports()
             p.phase("validate", p.validate)
-            p.phase("ansible site", lambda: p.playbook("site"))
-            p.phase("pyinfra public PCs", lambda: _require(p.pyinfra(p.public_pcs()), "pyinfra"))
+            return report_states(p, converge_hosts(p, clock.now()))
+        elif args.command == "catch-up":
+            return catch_up(p, clock.now(args.now), args.force)
         elif args.command == "lab":
             return lab(p, args.expect_no_changes)
         elif args.command == "plan":
@@ -450,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
             return apply(p, args.batch, args.force, now)
         elif args.command == "verify":
             return verify(p, args.workers)
-    except (PhaseFailed, paths.SiteError, InventoryError, ValueError) as exc:
+    except (PhaseFailed, paths.SiteError, InventoryError, ValueError,
+            revision.RevisionError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
