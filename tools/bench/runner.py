@@ -12,7 +12,7 @@ from typing import Any
 
 from libraryops import paths
 from libraryops.lab.config import LabConfig, load_config
-from libraryops.lab.hosts import supervisor_pid
+from libraryops.lab.hosts import running as host_running
 from libraryops.pipeline import BIN, Pipeline
 from tools.bench.hosts import LabHosts
 from tools.bench.runs import MeasuredRuns
@@ -172,7 +172,7 @@ class Bench(LabHosts, MeasuredRuns):
         if not sample.ok:
             self.problems.append(f"{sample.engine} {sample.phase} n={sample.n} rep "
                                  f"{sample.rep}: {sample.note}")
-            gone = sorted(h for h in self.running if supervisor_pid(self.lab.layout, h) is None)
+            gone = sorted(h for h in self.running if not host_running(self.lab.layout, h))
             if gone:
                 raise BenchError(f"bench hosts {', '.join(gone)} are gone (did someone run "
                                  "`make lab-down`?): stopping")
