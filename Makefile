@@ -10,7 +10,8 @@ ALLOW_DELETE ?=
 INVENTORY ?=
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+# requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 # Debian packages by kind of target (`make doctor` lists every prerequisite): the lab's programs,
 # what the unit tests ask on the controller (systemd-analyze is systemd's; libfaketime replays a
 # timer's condition as of any instant; ssh-keygen makes test keys), and what only the lab
@@ -41,7 +42,7 @@ PIPELINE = $(PY) -m libraryops.pipeline --site $(SITE) $(if $(INVENTORY),--inven
 .PHONY: help deps deps-lab deps-unit deps-test lab-ready doctor validate lab-keys lab-up lab-down \
         lab-status bootstrap converge catch-up catch-up-schedule catch-up-timer plan apply verify \
         lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff \
-        logout lint unit integration molecule stock stock-down stock-check test clean
+        logout lint unit integration molecule stock stock-down stock-check test clean role-docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -83,7 +84,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@$(DOCTOR) --for controller --quiet
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
@@ -168,6 +169,12 @@ logout: validate ## End patron sessions on LIMIT='s public PCs; refused in openi
 	@$(ADHOC) '$(LIMIT):&public_pcs' -m ansible.builtin.shell \
 	  -a 'loginctl show-user {{ public_pc__patron_user | quote }} >/dev/null 2>&1 || exit 0; loginctl terminate-user {{ public_pc__patron_user | quote }}'
 
+# Each role's meta/argument_specs.yml is its one contract (type, default, description); its
+# defaults/main.yml and README variables table are written from it (tools/role_contract.py), and a
+# unit test names any role and key that disagree.
+role-docs: deps ## Write each role's defaults/main.yml and README variables table from argument_specs
+	@$(PY) -m tools.role_contract
+
 # The hooks of .pre-commit-config.yaml (all local, offline) on every file git tracks or would
 # add, so a new file with a plaintext secret fails before it is ever staged.
 lint: deps ## pre-commit hooks: ruff, yamllint, ansible-lint, workflow schema, secret scans
@@ -190,7 +197,7 @@ molecule: lab-ready lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, el
 	  (cd roles/$$role && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CURDIR)/$(VENV)/bin/molecule test) || exit 1; \
 	done
 
-# The benchmark (libraryops/bench.py, docs/performance.md): throwaway bench hosts of its own on
+# The benchmark (tools/bench/, docs/performance.md): throwaway bench hosts of its own on
 # the lab bridge, removed at the end. Not a test: it asserts no timing.
 #   N="2 5 10"  host counts   REPEAT=3  runs per phase   NOOP_ONLY=1  the no-op phases only
 #   BUDGET=<minutes>  repetitions that would overrun it are skipped (default 19; 0: no limit)
@@ -200,11 +207,11 @@ NOOP_ONLY ?=
 BUDGET ?=
 .PHONY: bench bench-smoke
 bench: lab-ready lab-keys ## Speed of converge/verify, pyinfra vs Ansible, N hosts (N="2 5 10" REPEAT=3)
-	@$(PY) -m libraryops.bench --hosts '$(N)' --repeat $(REPEAT) $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
+	@$(PY) -m tools.bench --hosts '$(N)' --repeat $(REPEAT) $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
 	  $(if $(BUDGET),--budget-minutes $(BUDGET))
 
 bench-smoke: lab-ready lab-keys ## The bench's no-op phases on 2 hosts, once (a quick check that it runs)
-	@$(PY) -m libraryops.bench --hosts 2 --repeat 1 --noop-only
+	@$(PY) -m tools.bench --hosts 2 --repeat 1 --noop-only
 
 # The stock-machine path (libraryops/lab/stockbox.py): fresh Debian 12 and 13 boxes with systemd
 # as PID 1 and cgroup v2 only, so the lab's systemd path is proved here too (development and CI

@@ -5,10 +5,7 @@ There is deliberately no azure/__init__.py: this directory must never shadow the
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from libraryops.cloud.cli import main  # noqa: E402
+from libraryops.cloud.cli import main
 
 sys.exit(main(["plan", *sys.argv[1:]]))

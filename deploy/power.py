@@ -74,7 +74,8 @@ from pyinfra.api.util import get_template
 from pyinfra.operations import files, systemd
 from pyinfra.operations.util import any_changed
 
-from libraryops.hours import CLOSURES_PATH, EVENTS, OFFSET_SUFFIX, BranchHours
+from libraryops.hours import BranchHours
+from libraryops.hours_values import CLOSURES_PATH, EVENTS, OFFSET_SUFFIX
 
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = "/usr/local/sbin/libraryops-power"
@@ -92,7 +93,7 @@ class PowerFiles(FactBase):
     """The files this deploy may manage, as they are on the host.
 
     Returns ``{path: (sha1 hex, octal mode, "user:group")}`` for :data:`SCRIPT`,
-    :data:`libraryops.hours.CLOSURES_PATH` and every regular file
+    :data:`libraryops.hours_values.CLOSURES_PATH` and every regular file
     ``/etc/systemd/system/libraryops-*`` (other libraryops units are listed too, and never
     changed); missing files are absent.
     """

@@ -35,8 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from libraryops import clock, paths
-from libraryops.hours import DAY, WEEKDAYS, BranchHours
+from libraryops.hours import BranchHours
 from libraryops.hours_table import branch_hours
+from libraryops.hours_values import DAY, WEEKDAYS
 from libraryops.inventory import InventoryError, load_site
 
 #: Minutes after the wake before a run (the PCs have booted).

@@ -13,7 +13,7 @@ with :func:`merge`. Because a key names one port and one protocol, two declarati
 port either agree on the action (their sources are merged) or conflict, which is an error naming
 both: there is no rule order to get wrong.
 
-Used by ``make validate`` (:mod:`libraryops.validate_baseline`) and by the firewall role's filter
+Used by ``make validate`` (:mod:`libraryops.validation.firewall`) and by the firewall role's filter
 plugin (``roles/firewall/filter_plugins/firewall.py``).
 """
 
@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from libraryops.problem import Problem
 
 PROTOCOLS = ("tcp", "udp")
 ACTIONS = ("accept", "drop", "reject")
@@ -60,17 +62,6 @@ class FirewallRule(BaseModel):
         [], description="networks allowed to connect (none: from anywhere)")
     comment: Annotated[str, Field(strict=True), AfterValidator(_comment)] = Field(
         "", description="text without double quotes, backslashes or line breaks")
-
-
-@dataclass(frozen=True)
-class RuleProblem:
-    """A problem in one declaration: ``layer`` (who declared it), ``key`` (dotted path inside
-    it, starting with the port/proto key), ``problem`` and ``allowed``."""
-
-    layer: str
-    key: str
-    problem: str
-    allowed: str = ""
 
 
 @dataclass
@@ -122,19 +113,19 @@ def _allowed_for_key(message: str) -> str:
 
 
 def check_declaration(layer: str, declaration: Any) -> tuple[dict[tuple[int, str], FirewallRule],
-                                                                list[RuleProblem]]:
+                                                                list[Problem]]:
     """Parse one declaration; return its valid rules and the problems of the others."""
     if declaration is None:
         return {}, []
     if not isinstance(declaration, Mapping):
-        return {}, [RuleProblem(layer, "", "not a mapping",
+        return {}, [Problem(layer, "", "not a mapping",
                                 'a mapping of "<port>/<protocol>" to rules')]
     rules, problems = {}, []
     for key, value in declaration.items():
         try:
             parsed = parse_key(key)
         except ValueError as exc:
-            problems.append(RuleProblem(layer, str(key), str(exc), _allowed_for_key(str(exc))))
+            problems.append(Problem(layer, str(key), str(exc), _allowed_for_key(str(exc))))
             continue
         try:
             rules[parsed] = FirewallRule.model_validate(value or {})
@@ -144,13 +135,13 @@ def check_declaration(layer: str, declaration: Any) -> tuple[dict[tuple[int, str
                 text = error["msg"].removeprefix("Value error, ")
                 if error["type"] == "extra_forbidden":
                     text = "unknown key"
-                problems.append(RuleProblem(layer, where, text[:1].lower() + text[1:],
+                problems.append(Problem(layer, where, text[:1].lower() + text[1:],
                                             ", ".join(FirewallRule.model_fields)
                                             if error["type"] == "extra_forbidden" else ""))
     return rules, problems
 
 
-def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[RuleProblem]]:
+def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Problem]]:
     """Merge declarations, lowest precedence first.
 
     Args:
@@ -162,7 +153,7 @@ def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Rul
         and each port/proto declared with two actions (reported on the later declaration).
     """
     merged: dict[tuple[int, str], MergedRule] = {}
-    problems: list[RuleProblem] = []
+    problems: list[Problem] = []
     for layer, declaration in layers:
         rules, found = check_declaration(layer, declaration)
         problems += found
@@ -172,7 +163,7 @@ def merge(layers: Iterable[tuple[str, Any]]) -> tuple[list[MergedRule], list[Rul
                 current = merged[(port, proto)] = MergedRule(port, proto, rule.action,
                                                              anywhere=not rule.sources)
             elif current.action != rule.action:
-                problems.append(RuleProblem(
+                problems.append(Problem(
                     layer, f"{port}/{proto}",
                     f"action {rule.action} conflicts with {current.action} declared by "
                     f"{', '.join(current.declared_by)}",

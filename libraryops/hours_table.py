@@ -28,7 +28,8 @@ import holidays
 from pydantic import ValidationError
 
 from libraryops import clock
-from libraryops.hours import UTC, BranchHours, Event, clock_text
+from libraryops.hours import BranchHours
+from libraryops.hours_values import UTC, Event, clock_text
 from libraryops.inventory import InventoryError, SiteInventory, load_site
 
 

@@ -2,12 +2,12 @@
 
 detect-secrets guesses secrets from entropy and a few keywords; a Wi-Fi passphrase such as
 ``correct horse battery staple`` passes its heuristics. This check goes by the variable's name
-instead — the names ``libraryops.redact`` masks in logs: ``*password*``, ``*passphrase*``,
-``*psk*``, ``*secret*``, ``*token*``, and everything below such a key. Their values must be an
+instead — :func:`libraryops.secret_names.is_secret_name`, the names ``make validate`` refuses in
+plain text and ``libraryops.redact`` masks in logs (``*password*``, ``*passphrase*``, ``*psk*``,
+``*secret*``, ``*token*``, ``*_pass``), and everything below such a key. Their values must be an
 inline ``!vault`` value, or sit in a vault-encrypted file, or not be a secret at all: a boolean,
 number, null or empty string, ``yes``/``no``, a Jinja expression over other variables with no
-quoted literal in it (``{{ vault_x }}``, ``{{ x | default({}) }}``), the value of a
-``*_file``/``*_path``/``*_dir`` key (a location, not the secret), or a line marked
+quoted literal in it (``{{ vault_x }}``, ``{{ x | default({}) }}``), or a line marked
 ``# pragma: allowlist secret`` (detect-secrets' marker, for a reviewed exception).
 
 A vault password file (``vault-password*``, ``vault_pass*``) is allowed only in the lab and
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import yaml
 
-SECRET_NAME = re.compile(r"password|passphrase|psk|secret|token|(?:^|_)pass$", re.IGNORECASE)
-LOCATION_NAME = re.compile(r"_(file|path|dir)$", re.IGNORECASE)
+from libraryops.secret_names import is_secret_name
+
 VAULT_PASSWORD_FILE = re.compile(r"^\.?vault[-_.]?pass", re.IGNORECASE)
 # A whole-value Jinja expression over other variables ({{ vault_x }}, {{ x | default({}) }}); one
 # with a quoted literal inside could hide a secret, so it does not count.
@@ -53,7 +53,7 @@ def _walk(node: yaml.Node, key: str | None) -> Iterator[tuple[int, str]]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             name = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
-            if SECRET_NAME.search(name) and not LOCATION_NAME.search(name):
+            if is_secret_name(name):
                 yield from _walk(value_node, name)
             else:
                 yield from _walk(value_node, key)

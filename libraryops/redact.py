@@ -1,21 +1,19 @@
 """Secrets never reach a log: the values to hide, and the redaction of text that may hold them.
 
 A value is secret when it came out of Ansible Vault (inline ``!vault`` values; the adapter
-decrypts them) or when its variable's name says so (``*password*``, ``*passphrase*``, ``*psk*``,
-``*secret*``, ``*token*`` — values from vault-encrypted files arrive already decrypted, so the
-name is what marks them).
+decrypts them) or when its variable's or key's name says so
+(:func:`libraryops.secret_names.is_secret_name`) — values from vault-encrypted files arrive
+already decrypted, so the name is what marks them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from libraryops.inventory import SiteInventory
+from libraryops.secret_names import is_secret_name
 
-#: Variable names whose values are secrets wherever they appear.
-SECRET_NAME = re.compile(r"password|passphrase|psk|secret|token", re.IGNORECASE)
 #: What a secret is replaced with.
 MASK = "********"
 #: Shorter strings are not redacted: they would mask ordinary words (a PSK is 8+ characters).
@@ -25,7 +23,7 @@ MIN_SECRET_LENGTH = 6
 def _walk(value: Any, secret: bool, found: set[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            _walk(item, secret or bool(SECRET_NAME.search(str(key))), found)
+            _walk(item, secret or is_secret_name(key), found)
     elif isinstance(value, list):
         for item in value:
             _walk(item, secret, found)

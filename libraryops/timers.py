@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from libraryops.hours import BranchHours, dst_changes
+from libraryops.hours import BranchHours
+from libraryops.hours_values import dst_changes
 
 UTC = dt.UTC
 #: Days of the sweep before and after "now".

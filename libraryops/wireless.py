@@ -35,7 +35,7 @@ Access points add their radios (``group_vars/wireless_aps/wireless_ap.yml`` or h
       - {interface: wlan0, band: 2.4GHz, channel: 6}
       - {interface: wlan1, band: 5GHz, channel: 36}
 
-The pydantic models here are what ``make validate`` checks (:mod:`libraryops.validate_wireless`);
+The pydantic models here are what ``make validate`` checks (:mod:`libraryops.validation.wireless`);
 :func:`ap_plan` and :func:`client_profiles` turn the same declaration into the plain data the
 roles ``wireless_ap`` and ``wifi_client`` render (through ``plugins/filter/wireless.py``). Neither
 ever sees a secret: the templates read ``wireless__secrets`` themselves, in tasks with
@@ -61,7 +61,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+
+from libraryops.problem import fail
 
 SECURITY = ("open", "wpa2-psk", "wpa3-sae", "wpa2-enterprise", "wpa3-enterprise")
 #: Security modes with a shared passphrase (``wireless__secrets.<name>.passphrase``).
@@ -108,10 +109,6 @@ _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z][a-z0-9-]*[a-
 _DATA = Path(__file__).parent / "data" / "iso3166-1-alpha2.txt"
 
 
-def _fail(kind: str, message: str, **context: str) -> PydanticCustomError:
-    """A pydantic error with a fixed message; ``allowed=`` overrides the field's description."""
-    return PydanticCustomError(kind, message, context)
-
 
 @cache
 def country_codes() -> frozenset[str]:
@@ -127,17 +124,17 @@ def country_codes() -> frozenset[str]:
 def _country_text(value: Any) -> Any:
     """YAML 1.1 reads an unquoted ``NO`` (Norway) as false: say so instead of "not a string"."""
     if isinstance(value, bool):
-        raise _fail("country", "unquoted: YAML reads NO, YES, ON or OFF as true/false",
+        raise fail("country", "unquoted: YAML reads NO, YES, ON or OFF as true/false",
                     allowed='a quoted ISO 3166-1 alpha-2 code, e.g. "NO"')
     return value
 
 
 def _country(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise _fail("country", "not two upper-case letters",
+        raise fail("country", "not two upper-case letters",
                     allowed="an ISO 3166-1 alpha-2 code such as US, CA, GB, DE")
     if value not in country_codes():
-        raise _fail("country", "not an ISO 3166-1 alpha-2 country code",
+        raise fail("country", "not an ISO 3166-1 alpha-2 country code",
                     allowed="an assigned ISO 3166-1 alpha-2 code such as US, CA, GB, DE")
     return value
 
@@ -145,10 +142,10 @@ def _country(value: str) -> str:
 def _ssid(value: str) -> str:
     size = len(value.encode("utf-8"))
     if not 1 <= size <= 32:
-        raise _fail("ssid", f"{'empty' if not size else f'{size} bytes long'}",
+        raise fail("ssid", f"{'empty' if not size else f'{size} bytes long'}",
                     allowed="1-32 bytes of UTF-8 (not characters: é is 2 bytes)")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise _fail("ssid", "contains a control character",
+        raise fail("ssid", "contains a control character",
                     allowed="1-32 bytes of UTF-8 without control characters")
     return value
 
@@ -156,21 +153,21 @@ def _ssid(value: str) -> str:
 def check_passphrase(value: str) -> str:
     """A WPA2-PSK / WPA3-SAE passphrase: 8-63 printable ASCII characters (IEEE 802.11i)."""
     if not 8 <= len(value) <= 63 or not all(32 <= ord(c) <= 126 for c in value):
-        raise _fail("passphrase", "not 8-63 printable ASCII characters",
+        raise fail("passphrase", "not 8-63 printable ASCII characters",
                     allowed="8-63 printable ASCII characters (space to ~)")
     return value
 
 
 def _radius_secret(value: str) -> str:
     if not 8 <= len(value) <= 128 or not all(32 <= ord(c) <= 126 for c in value):
-        raise _fail("radius_secret", "not 8-128 printable ASCII characters",
+        raise fail("radius_secret", "not 8-128 printable ASCII characters",
                     allowed="8-128 printable ASCII characters, as agreed with the RADIUS server")
     return value
 
 
 def _client_password(value: str) -> str:
     if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise _fail("client_password", "empty or contains a control character",
+        raise fail("client_password", "empty or contains a control character",
                     allowed="non-empty text without control characters")
     return value
 
@@ -179,13 +176,13 @@ def _ip_address(value: str, info: ValidationInfo) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        raise _fail("address", "not an IP address",
+        raise fail("address", "not an IP address",
                     allowed="an IP address (hostapd's auth_server_addr takes no host names)"
                     ) from None
     bridge = (info.context or {}).get("lab__bridge_address")
     if bridge and address not in ipaddress.ip_interface(str(bridge)).network:
         network = ipaddress.ip_interface(str(bridge)).network
-        raise _fail("lab_outside", "in the lab, not on the bridge",
+        raise fail("lab_outside", "in the lab, not on the bridge",
                     allowed=f"an address in {network}")
     return value
 
@@ -196,7 +193,7 @@ def _ca_cert(value: str) -> str:
     try:
         certificates = x509.load_pem_x509_certificates(value.encode())
     except ValueError:
-        raise _fail("ca_cert", "not a PEM certificate",
+        raise fail("ca_cert", "not a PEM certificate",
                     allowed="the PEM text (-----BEGIN CERTIFICATE-----) of the CA that signed "
                             "the RADIUS servers' certificate") from None
     for certificate in certificates:
@@ -205,14 +202,14 @@ def _ca_cert(value: str) -> str:
         except x509.ExtensionNotFound:
             continue
         if not constraints.value.ca:
-            raise _fail("ca_cert", "a certificate that is not a CA (basicConstraints CA:FALSE)",
+            raise fail("ca_cert", "a certificate that is not a CA (basicConstraints CA:FALSE)",
                         allowed="the CA certificate, not the RADIUS server's own")
     return value
 
 
 def _domain(value: str) -> str:
     if not _DOMAIN.fullmatch(value):
-        raise _fail("domain", "not a lower-case DNS name",
+        raise fail("domain", "not a lower-case DNS name",
                     allowed="the DNS name (or a parent domain) in the RADIUS server's "
                             "certificate, e.g. radius.example.org")
     return value
@@ -221,13 +218,13 @@ def _domain(value: str) -> str:
 def _unique(values: list) -> list:
     twice = sorted({str(v) for v in values if values.count(v) > 1})
     if twice:
-        raise _fail("unique", f"lists {', '.join(twice)} more than once", allowed="each once")
+        raise fail("unique", f"lists {', '.join(twice)} more than once", allowed="each once")
     return values
 
 
 def _drop_secret_keys(value: Any) -> Any:
     """A network entry without its secret keys: those are reported by the secrets check
-    (:mod:`libraryops.validate_wireless`), once, without their values."""
+    (:mod:`libraryops.validation.wireless`), once, without their values."""
     if isinstance(value, Mapping):
         return {k: v for k, v in value.items() if str(k) not in SECRET_KEYS}
     return value
@@ -256,9 +253,9 @@ class RadiusServer(BaseModel):
 def _enterprise_only(value: Any, info: ValidationInfo, what: str, why: str = "") -> Any:
     security = info.data.get("security")
     if security in ENTERPRISE and not value:
-        raise _fail("enterprise", f"missing: an Enterprise network needs it{why}", allowed=what)
+        raise fail("enterprise", f"missing: an Enterprise network needs it{why}", allowed=what)
     if security is not None and security not in ENTERPRISE and value:
-        raise _fail("enterprise", "only for Enterprise networks",
+        raise fail("enterprise", "only for Enterprise networks",
                     allowed="nothing here unless security is " + " or ".join(ENTERPRISE))
     return value
 
@@ -318,7 +315,7 @@ class Network(BaseModel):
     def _enterprise_extras(cls, value: Any, info: ValidationInfo) -> Any:
         security = info.data.get("security")
         if value and security is not None and security not in ENTERPRISE:
-            raise _fail("enterprise", "only for Enterprise networks",
+            raise fail("enterprise", "only for Enterprise networks",
                         allowed="nothing here unless security is " + " or ".join(ENTERPRISE))
         return value
 
@@ -374,10 +371,10 @@ class Radio(BaseModel):
     def _channel(cls, value: int, info: ValidationInfo) -> int:
         band = info.data.get("band")
         if band == "2.4GHz" and value == 14:
-            raise _fail("channel", "channel 14 is Japan-only and 802.11b-only; these radios run "
+            raise fail("channel", "channel 14 is Japan-only and 802.11b-only; these radios run "
                                    "802.11g/n", allowed=channel_text(band))
         if band in CHANNELS and value not in CHANNELS[band]:
-            raise _fail("channel", f"not a {band} channel", allowed=channel_text(band))
+            raise fail("channel", f"not a {band} channel", allowed=channel_text(band))
         return value
 
 

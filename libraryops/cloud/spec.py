@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from libraryops.problem import Problem
 
 FILE_NAME = "azure.yml"
 #: Every resource carries these two tags; deletes only ever touch resources carrying both.
@@ -218,18 +219,6 @@ class AzureSpec(_Model):
     resources: Resources = Resources()
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem: ``<file>: <key>: <message>``."""
-
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}"
-
-
 class SpecError(ValueError):
     """The spec is invalid; ``problems`` lists every problem found."""
 
@@ -251,7 +240,7 @@ def display_name(site_dir: Path) -> str:
 def check_site(site_dir: Path) -> list[Problem]:
     """Validate a site's ``azure.yml``; [] when it is valid or when the site has none.
 
-    This is the entry point for ``make validate`` (libraryops.validate).
+    This is the entry point for ``make validate`` (:mod:`libraryops.validation.cloud`).
     """
     if not spec_path(site_dir).is_file():
         return []

@@ -45,7 +45,6 @@ import datetime
 import ipaddress
 import json
 import os
-import re
 import signal
 import ssl
 import sys
@@ -57,151 +56,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from libraryops.cloud.arm_resources import (
+    ArmError,
+    Subscription,
+    new_etag,
+    normalise_location,
+    references,
+    shape,
+)
+
 #: Items per list page (small, so that ``nextLink`` paging is always exercised).
 PAGE_SIZE = 2
 #: Files the stand-in owns in its state directory (``stop --clear`` removes exactly these).
 FILES = ("resources.json", "endpoint.json", "server.pid", "cert.pem", "key.pem", "standin.log")
-_CHILDREN = ("subnets", "securityRules", "ipConfigurations")
-_RG_SEGMENT = re.compile(r"(/resourceGroups/)([^/]+)", re.IGNORECASE)
-_DEFAULT_RULES = (  # (name, priority, direction, access, source, destination)
-    ("AllowVnetInBound", 65000, "Inbound", "Allow", "VirtualNetwork", "VirtualNetwork"),
-    ("AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow", "AzureLoadBalancer", "*"),
-    ("DenyAllInBound", 65500, "Inbound", "Deny", "*", "*"),
-    ("AllowVnetOutBound", 65000, "Outbound", "Allow", "VirtualNetwork", "VirtualNetwork"),
-    ("AllowInternetOutBound", 65001, "Outbound", "Allow", "*", "Internet"),
-    ("DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*"),
-)
-
-
-class ArmError(Exception):
-    """An ARM-style error answer: HTTP status, error code and message."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def normalise_location(location: str) -> str:
-    """ARM's spelling of a region: "East US" -> "eastus"."""
-    return location.replace(" ", "").lower()
-
-
-class Subscription:
-    """The stand-in's resources, keyed by lower-cased id, persisted to ``resources.json``.
-
-    Handlers hold ``lock`` for the whole of a resource request.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.lock = threading.Lock()
-        self.items: dict[str, dict[str, Any]] = (
-            json.loads(path.read_text()) if path.is_file() else {}
-        )
-
-    def save(self) -> None:
-        """Write the state atomically (call with the lock held)."""
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.items, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
-
-    def get(self, rid: str) -> dict[str, Any] | None:
-        """The resource with this id (any casing), or None."""
-        return self.items.get(rid.lower())
-
-    def exists(self, rid: str) -> bool:
-        """Whether an id names a stored resource or a child of one (e.g. a subnet)."""
-        parts = rid.rstrip("/").split("/")
-        if len(parts) > 10 and parts[9] in _CHILDREN:  # .../providers/ns/type/name/<child>/n
-            parent = self.get("/".join(parts[:9]))
-            children = (parent or {}).get("properties", {}).get(parts[9], [])
-            return any(c.get("name", "").lower() == parts[10].lower() for c in children)
-        return self.get(rid) is not None
-
-    def referrers(self, rid: str) -> list[str]:
-        """Ids of resources holding a reference to ``rid`` or to one of its children."""
-        prefix = rid.lower()
-        found = []
-        for key, item in self.items.items():
-            if key != prefix and any(
-                ref == prefix or ref.startswith(prefix + "/") for ref in _references(item)
-            ):
-                found.append(item["id"])
-        return found
-
-
-def _references(node: Any) -> list[str]:
-    """Lower-cased ids of the references (dicts with an ``id`` and no ``name``) in a resource."""
-    refs: list[str] = []
-    if isinstance(node, dict):
-        if "id" in node and "name" not in node:
-            refs.append(str(node["id"]).lower())
-        for key, value in node.items():
-            if key != "id":
-                refs.extend(_references(value))
-    elif isinstance(node, list):
-        for value in node:
-            refs.extend(_references(value))
-    return refs
-
-
-def _upper_rg(node: Any) -> None:
-    """Upper-case the resource-group segment of every reference, as ARM often returns them."""
-    if isinstance(node, dict):
-        if "id" in node and "name" not in node:
-            node["id"] = _RG_SEGMENT.sub(lambda m: m.group(1) + m.group(2).upper(), node["id"])
-        for key, value in node.items():
-            if key != "id":
-                _upper_rg(value)
-    elif isinstance(node, list):
-        for value in node:
-            _upper_rg(value)
-
-
-def _etag() -> str:
-    return f'W/"{uuid.uuid4()}"'
-
-
-def _shape(rtype: str, rid: str, props: dict[str, Any], old: dict[str, Any] | None) -> None:
-    """Add what ARM adds to a resource's properties, in place (see the module docstring)."""
-    old_props = (old or {}).get("properties", {})
-    kind = rtype.split("/")[-1].lower()
-    for key in ("provisioningState", "resourceGuid", "defaultSecurityRules", "ipAddress", "vmId"):
-        props.pop(key, None)
-    if kind == "virtualnetworks" and "subnets" not in props and "subnets" in old_props:
-        props["subnets"] = old_props["subnets"]
-    for key in _CHILDREN:
-        for child in props.get(key) or []:
-            child.update(id=f"{rid}/{key}/{child['name']}", etag=_etag(), type=f"{rtype}/{key}")
-            child.setdefault("properties", {})["provisioningState"] = "Succeeded"
-            if key == "securityRules":
-                for plural in ("sourceAddressPrefixes", "destinationAddressPrefixes",
-                               "sourcePortRanges", "destinationPortRanges"):
-                    child["properties"].setdefault(plural, [])
-    if kind == "networksecuritygroups":
-        props["defaultSecurityRules"] = [
-            {"name": name, "id": f"{rid}/defaultSecurityRules/{name}", "properties": {
-                "priority": prio, "direction": direction, "access": access, "protocol": "*",
-                "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
-                "sourcePortRange": "*", "destinationPortRange": "*",
-                "provisioningState": "Succeeded"}}
-            for name, prio, direction, access, src, dst in _DEFAULT_RULES
-        ]
-    if kind == "publicipaddresses":
-        props["ipAddress"] = old_props.get("ipAddress") or f"203.0.113.{uuid.uuid4().int % 250 + 2}"
-        props.setdefault("idleTimeoutInMinutes", 4)
-    if kind == "virtualmachines":
-        os_profile = props.get("osProfile") or {}
-        if old and {"adminPassword", "customData"} & set(os_profile):
-            raise ArmError(409, "PropertyChangeNotAllowed",
-                           "Changing property 'osProfile' (adminPassword, customData) is not "
-                           "allowed.")
-        os_profile.pop("adminPassword", None)
-        os_profile.pop("customData", None)
-        props["vmId"] = old_props.get("vmId") or str(uuid.uuid4())
-    props["provisioningState"] = "Succeeded"
-    props["resourceGuid"] = old_props.get("resourceGuid") or str(uuid.uuid4())
-    _upper_rg(props)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -371,11 +238,11 @@ class Handler(BaseHTTPRequestHandler):
         if "sku" in stored and rtype.lower().endswith("publicipaddresses"):
             stored["sku"].setdefault("tier", "Regional")
         if rtype != "Microsoft.Resources/resourceGroups":
-            stored["etag"] = _etag()
-            _shape(rtype, rid, stored["properties"], current)
+            stored["etag"] = new_etag()
+            shape(rtype, rid, stored["properties"], current)
         else:
             stored["properties"] = {"provisioningState": "Succeeded"}
-        missing = [ref for ref in _references(stored["properties"]) if not sub.exists(ref)]
+        missing = [ref for ref in references(stored["properties"]) if not sub.exists(ref)]
         if missing:
             raise ArmError(400, "InvalidResourceReference",
                            f"Resource {missing[0]} referenced by {rid} was not found.")
@@ -548,14 +415,11 @@ def start(state_dir: Path | str, port: int = 0, timeout: float = 15) -> tuple[st
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "endpoint.json").unlink(missing_ok=True)
     log = state_dir / "standin.log"
-    repo = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (repo, os.environ.get("PYTHONPATH")) if p))
     pid = os.posix_spawn(
         sys.executable,
         [sys.executable, "-m", "libraryops.cloud.standin", "serve",
          "--state-dir", str(state_dir), "--port", str(port)],
-        env,
+        os.environ,
         file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                       (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                        0o600),

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from libraryops import paths
 from libraryops.cloud import standin
 from libraryops.lab import cgroups, hosts, image, network, owner, printer, proxy, render
 from libraryops.lab.config import LabConfig, LabHost, Layout, load_config
@@ -177,7 +176,7 @@ def _arm_daemon(layout: Layout) -> owner.Daemon:
         name="arm", argv=(sys.executable, "-m", "libraryops.cloud.standin", "serve",
                           "--state-dir", str(layout.arm), "--port", "0"),
         log=layout.arm / "standin.log", pidfile=layout.arm / "server.pid",
-        marker="libraryops.cloud.standin", env={"PYTHONPATH": str(paths.REPO)})
+        marker="libraryops.cloud.standin")
 
 
 def _ensure_arm(layout: Layout) -> str:

@@ -186,10 +186,11 @@ def stop_daemon(daemon: Daemon) -> bool:
     pid = daemon_pid(daemon)
     if pid is not None:
         _killpg(pid, signal.SIGTERM)
-        if not wait_until(lambda: daemon_pid(daemon) is None, DAEMON_STOP_TIMEOUT):
+        _reap_when_gone(daemon, pid)
+        if not wait_until(lambda: not _group_running(pid), DAEMON_STOP_TIMEOUT):
             _killpg(pid, signal.SIGKILL)
-            wait_until(lambda: daemon_pid(daemon) is None, DAEMON_STOP_TIMEOUT)
-        _reap(pid)
+            _reap_when_gone(daemon, pid)
+            wait_until(lambda: not _group_running(pid), DAEMON_STOP_TIMEOUT)
     daemon.pidfile.unlink(missing_ok=True)
     return pid is not None
 
@@ -284,6 +285,26 @@ def _killpg(pid: int, signum: int) -> None:
         os.killpg(pid, signum)
     except ProcessLookupError:
         pass
+
+
+def _reap_when_gone(daemon: Daemon, pid: int) -> None:
+    """Wait (up to :data:`DAEMON_STOP_TIMEOUT`) for the daemon's main process to end, then
+    collect its exit status."""
+    wait_until(lambda: daemon_pid(daemon) is None, DAEMON_STOP_TIMEOUT)
+    _reap(pid)
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies, already ended, do not count;
+    proc(5): ``/proc/<pid>/stat`` fields 3 state and 5 pgrp)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
 
 
 def _reap(pid: int) -> None:

@@ -17,7 +17,8 @@ The box needs no network beyond what this machine prepares for it:
   fronting the mirror of *this* machine's apt sources. So the nested lab also proves that it
   takes its upstream from the machine's apt sources (here: a town's proxy, as it were);
 - ``/etc/pip.conf`` points pip at a wheelhouse built here (``pip download`` of
-  requirements.txt for the box's Python, 3.11 or 3.13), bind-mounted read-only;
+  requirements.txt's pins and the project's build backend for the box's Python, 3.11 or 3.13),
+  bind-mounted read-only; the project itself is installed from the box's clone;
 - the clone is ``git clone`` of the checkout's committed HEAD (what CI would test).
 
 The box has no default route and no nameserver: anything that tries to reach the internet
@@ -51,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,14 +173,28 @@ def _ensure_bridge(state: Path) -> str:
     return f"{BRIDGE} {INTERFACE} {'created' if made else 'present'}"
 
 
+def wheel_requirements(requirements: str, pyproject: str) -> list[str]:
+    """The requirement lines the boxes' wheelhouse must satisfy: requirements.txt's pins without
+    the project itself (``-e .``: each box installs its own clone, and ``pip download`` of it
+    would zip the whole checkout) plus the project's build backend (pyproject.toml's
+    ``[build-system] requires``), which the box's offline editable install needs to build it."""
+    pins = [line for line in requirements.splitlines()
+            if not line.strip().startswith(("-e ", "--editable"))]
+    return pins + list(tomllib.loads(pyproject)["build-system"]["requires"])
+
+
 def _ensure_wheels(box: Box) -> str:
-    requirements = paths.REPO / "requirements.txt"
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    wanted = "\n".join(wheel_requirements((paths.REPO / "requirements.txt").read_text(),
+                                          (paths.REPO / "pyproject.toml").read_text())) + "\n"
+    digest = hashlib.sha256(wanted.encode()).hexdigest()[:16]
     stamp = box.wheels / f".requirements-{digest}"
     if stamp.is_file():
         return f"{box.wheels} up to date"
     if box.wheels.exists():
         shutil.rmtree(box.wheels)
+    box.wheels.mkdir(parents=True)
+    requirements = box.wheels / ".requirements.txt"
+    requirements.write_text(wanted)
     tag = box.python.replace(".", "")
     proc = run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
                 "--python-version", box.python, "--implementation", "cp",

@@ -9,20 +9,11 @@ no hours logic lives here. Usage in a role::
     updates__upgrade_on_calendar: "{{ hostvars[inventory_hostname] | branch_patch_calendar(20) }}"
 """
 
-import sys
-from pathlib import Path
+from ansible.errors import AnsibleFilterError
+from pydantic import ValidationError
 
-# The repository root, so that `libraryops` imports however Ansible was started (make puts it on
-# PYTHONPATH; ansible-lint, molecule or a bare ansible-playbook may not).
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
-
-from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
-from pydantic import ValidationError  # noqa: E402
-
-from libraryops.hours import BranchHours  # noqa: E402
-from libraryops.plain import plain  # noqa: E402
+from libraryops.hours import BranchHours
+from libraryops.plain import plain
 
 
 def _hours(hostvars):

@@ -11,20 +11,11 @@ themselves, in tasks with ``no_log: true``)::
     passphrase | nm_keyfile_string                    -> a GKeyFile string value (escaped)
 """
 
-import sys
-from pathlib import Path
+from ansible.errors import AnsibleFilterError
+from pydantic import ValidationError
 
-# The repository root, so that `libraryops` imports however Ansible was started (make puts it on
-# PYTHONPATH; ansible-lint, molecule or a bare ansible-playbook may not).
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
-
-from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
-from pydantic import ValidationError  # noqa: E402
-
-from libraryops import wireless  # noqa: E402
-from libraryops.plain import plain  # noqa: E402
+from libraryops import wireless
+from libraryops.plain import plain
 
 
 def _invalid(exc: ValidationError) -> AnsibleFilterError:

@@ -1,6 +1,6 @@
 """`make bench-smoke`: the bench's no-op phases on two throwaway hosts, once.
 
-A smoke of the benchmark (libraryops/bench.py), not a benchmark: it checks that every phase ran
+A smoke of the benchmark (tools/bench/), not a benchmark: it checks that every phase ran
 and reported, never how long anything took. The bench adds its own hosts (bench-pub-01/02) to
 the lab, or starts the lab's shared pieces if they are down, and removes exactly its hosts.
 """

@@ -24,10 +24,10 @@ import time
 import pytest
 
 from libraryops import catchup, paths
+from libraryops.engines import Pipeline
 from libraryops.hours import BranchHours
 from libraryops.inventory import load_site
 from libraryops.lab.config import load_config
-from libraryops.pipeline import Pipeline
 
 LAB = load_site(paths.site_dir("lab"))
 HOURS = BranchHours.from_vars(LAB.hosts["main-pub-01"])

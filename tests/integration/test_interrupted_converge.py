@@ -21,7 +21,6 @@ BIN = Path(sys.executable).parent
 ENV = {
     **os.environ,
     "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    "PYTHONPATH": str(paths.REPO),
     "ANSIBLE_CONFIG": str(paths.REPO / "ansible.cfg"),
     "ANSIBLE_VAULT_PASSWORD_FILE": str(paths.INVENTORIES / "lab" / "vault-password.txt"),
 }

@@ -73,7 +73,7 @@ def lab():
 
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               PYTHONPATH=str(paths.REPO), ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
+               ANSIBLE_CONFIG=str(paths.REPO / "ansible.cfg"),
                ANSIBLE_VAULT_PASSWORD_FILE=str(paths.vault_password_file(LAB).resolve()),
                ANSIBLE_NOCOLOR="1")
     env.update(extra)

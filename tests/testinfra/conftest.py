@@ -12,14 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from libraryops import clock
+from libraryops import clock, role_specs
 from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
+from libraryops.secret_names import is_secret_name
 from libraryops.timers import HostTimers, sweep_windows
-
-ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -61,24 +59,23 @@ def pytest_configure(config):
 @pytest.fixture(scope="module")
 def inventory_vars(host):
     """The host's merged inventory variables, as Ansible sees them, with every secret (the
-    wireless secrets, any ``*_password``/``*_passphrase``/``*_secret``/``*_psk``) replaced by
+    variables with a secret's name, :func:`libraryops.secret_names.is_secret_name`) replaced by
     ``"<secret>"`` so that no test output can ever show one. Tests compare presence, not values."""
-    from libraryops.validate_wireless import SECRET_NAME, SECRETS_VAR
-
-    return {k: "<secret>" if k == SECRETS_VAR or SECRET_NAME.search(k) else v
+    return {k: "<secret>" if is_secret_name(k) else v
             for k, v in host.ansible.get_variables().items()}
 
 
 @pytest.fixture(scope="module")
 def role_vars(inventory_vars):
-    """A role's effective plain variables: its defaults/main.yml overlaid with the inventory.
+    """A role's effective plain variables: its defaults (its argument_specs,
+    :func:`libraryops.role_specs.defaults`) overlaid with the inventory.
 
     Usage: ``role_vars("sshd")["sshd__password_authentication"]``. Jinja defaults stay
     unrendered strings; tests read those from the inventory facts they point at.
     """
 
     def _vars(role):
-        defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text()) or {}
+        defaults = role_specs.defaults(role)
         return {**defaults, **{k: v for k, v in inventory_vars.items() if k in defaults}}
 
     return _vars
@@ -106,7 +103,8 @@ def controller_ssh(inventory_vars):
         argv = ["ssh", *shlex.split(inventory_vars.get("ansible_ssh_common_args", "")),
                 "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=5", "-o", "LogLevel=INFO", *options,
-                "-p", str(inventory_vars.get("ansible_port", 22)),
+                *(["-p", str(inventory_vars["ansible_port"])] if "ansible_port" in inventory_vars
+                  else []),
                 f"{user}@{inventory_vars['ansible_host']}", command]
         return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
 

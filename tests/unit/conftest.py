@@ -4,7 +4,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_validate import EXAMPLE, LAB, LAB_KEY_FILE, copy_site, edit
+from sites import EXAMPLE, LAB, LAB_KEY_FILE, copy_site, edit
 
 from libraryops import clock
 

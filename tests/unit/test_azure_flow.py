@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import signal
 import ssl
 import subprocess
@@ -216,10 +215,9 @@ def test_a_429_and_a_409_during_apply_are_retried_and_the_run_succeeds(lab):
 
 def test_an_apply_killed_between_resources_converges_when_rerun(lab):
     lab.hook("faults", {"status": 409, "count": 1, "method": "PUT", "after": 3})
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, str(REPO / "azure/apply.py"),
                              *lab.argv("apply")[1:]],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+                            stdout=subprocess.PIPE, text=True, cwd=REPO)
     for line in proc.stdout:
         if "retrying" in line:  # three resources created, the fourth waiting on a 409
             proc.send_signal(signal.SIGKILL)

@@ -145,7 +145,7 @@ def test_each_problem_names_the_file_and_the_key(tmp_path, edits, key, message):
             _set(data, dotted, value)
     problems = _problems(tmp_path, data)
     assert [p.key for p in problems] == [key], problems
-    assert message in problems[0].message
+    assert message in problems[0].problem
     assert str(problems[0]).startswith(f"inventories/town/azure.yml: {key}: ")
 
 

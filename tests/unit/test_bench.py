@@ -1,4 +1,4 @@
-"""The bench's pure parts (libraryops/bench.py, tests/bench/filter_plugins): no hosts, no timing."""
+"""The bench's pure parts (tools/bench/, its Ansible filter plugins): no hosts, no timing."""
 
 import ipaddress
 import os
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from libraryops import bench, paths
+from libraryops import paths
 from libraryops.cloud import spec
+from tools.bench import report, sampling, settings, sites
 
-FILTERS = paths.REPO / "tests" / "bench" / "filter_plugins" / "deploy_source.py"
+FILTERS = paths.REPO / "tools" / "bench" / "filter_plugins" / "deploy_source.py"
 
 
 @pytest.fixture(scope="module")
@@ -23,35 +24,35 @@ def deploy_source(load_module):
 
 def test_the_generated_azure_spec_is_valid_and_has_exactly_the_asked_items(tmp_path):
     for total in (50, 20, 12):
-        document = bench.azure_document(total)
+        document = sites.azure_document(total)
         (tmp_path / "azure.yml").write_text(yaml.safe_dump(document))
         spec.load(tmp_path)
         resources = sum(len(items) for items in document["resources"].values())
         assert resources + len(document["resource_groups"]) == total
     with pytest.raises(ValueError):
-        bench.azure_document(11)
+        sites.azure_document(11)
 
 
 def test_bench_hosts_stay_in_their_address_range():
     network = ipaddress.IPv4Network("10.123.0.0/24")
-    hosts = bench.bench_hosts(network, 10)
+    hosts = sites.bench_hosts(network, 10)
     assert hosts["bench-pub-01"] == "10.123.0.150" and hosts["bench-pub-10"] == "10.123.0.159"
-    proof = bench.bench_hosts(network, 2, bench.PROOF_PREFIX, bench.PROOF_OFFSET)
+    proof = sites.bench_hosts(network, 2, settings.PROOF_PREFIX, settings.PROOF_OFFSET)
     assert list(proof.values()) == ["10.123.0.168", "10.123.0.169"]
-    assert not set(bench.bench_hosts(network, bench.MAX_HOSTS).values()) & set(proof.values())
-    with pytest.raises(bench.BenchError):
-        bench.bench_hosts(network, bench.MAX_HOSTS + 1)
+    assert not set(sites.bench_hosts(network, settings.MAX_HOSTS).values()) & set(proof.values())
+    with pytest.raises(settings.BenchError):
+        sites.bench_hosts(network, settings.MAX_HOSTS + 1)
 
 
 def test_hosts_yaml_makes_public_pcs_of_branch_main():
-    text = bench.hosts_yaml({"bench-pub-01": "10.123.0.150", "bench-pub-02": "10.123.0.151"})
+    text = sites.hosts_yaml({"bench-pub-01": "10.123.0.150", "bench-pub-02": "10.123.0.151"})
     children = yaml.safe_load(text)["all"]["children"]
     assert children["public_pcs"]["hosts"]["bench-pub-02"] == {"ansible_host": "10.123.0.151"}
     assert set(children["branch_main"]["hosts"]) == {"bench-pub-01", "bench-pub-02"}
 
 
 def _sample(engine, phase, n, seconds, rep=1, **extra):
-    return bench.Sample(engine, phase, n, rep, seconds, 0, **extra)
+    return settings.Sample(engine, phase, n, rep, seconds, 0, **extra)
 
 
 def test_rows_carry_median_range_floor_and_engine_ratios():
@@ -62,30 +63,30 @@ def test_rows_carry_median_range_floor_and_engine_ratios():
         _sample("ansible", "noop", 2, 20.0, changes=0),
         _sample("azure", "plan", None, 1.0, requests=77),
     ]
-    rows = {(r.engine, r.phase): r for r in bench.summarize(samples, {"ansible/noop/2": 1})}
+    rows = {(r.engine, r.phase): r for r in report.summarize(samples, {"ansible/noop/2": 1})}
     pyinfra = rows["pyinfra", "noop"]
     assert (pyinfra.median, pyinfra.low, pyinfra.high, pyinfra.runs) == (5.0, 4.0, 6.0, 2)
     assert pyinfra.floor_ratio == pytest.approx(5.0 / 0.45, abs=0.1)
     assert pyinfra.pyinfra_ansible == 0.25
     assert rows["ansible", "noop"].skipped == 1 and rows["ansible", "noop"].pyinfra_ansible is None
     assert rows["azure", "plan"].floor_ratio is None and rows["azure", "plan"].requests == 77
-    table = bench.format_table(list(rows.values()), largest=2)
+    table = report.format_table(list(rows.values()), largest=2)
     assert "| pyinfra | no-op re-converge | 2 | 2 | 5.0 | 4.0–6.0 |" in table
     assert "(1 skipped: time budget)" in table
 
 
 def test_the_tree_sampler_counts_children_and_not_other_processes():
-    known = bench._pids()
+    known = sampling.all_pids()
     child = subprocess.Popen([sys.executable, "-c",
                               "import subprocess, sys; b = b'x' * (64 << 20); "
                               "subprocess.run([sys.executable, '-c', 'import time; "
                               "x = b\"y\" * (32 << 20); time.sleep(1)'])"])
-    sampler = bench.TreeSampler(child.pid, known)
+    sampler = sampling.TreeSampler(child.pid, known)
     sampler.start()
     child.wait()
     time.sleep(0.2)
     assert sampler.stop() > 64 + 32
-    assert bench.TreeSampler(os.getpid(), bench._pids()).sample() > 0
+    assert sampling.TreeSampler(os.getpid(), sampling.all_pids()).sample() > 0
 
 
 def test_deploy_constants_are_the_deploys_own_values(deploy_source):

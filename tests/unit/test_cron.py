@@ -9,8 +9,9 @@ import pytest
 from croniter import croniter
 
 from libraryops import clock, cron, paths
-from libraryops.hours import WEEKDAYS, BranchHours
+from libraryops.hours import BranchHours
 from libraryops.hours_table import branch_hours
+from libraryops.hours_values import WEEKDAYS
 from libraryops.inventory import load_site
 
 WORKFLOW = paths.REPO / ".github" / "workflows" / "nightly.yml"

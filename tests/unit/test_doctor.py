@@ -38,10 +38,11 @@ def test_quiet_prints_only_missing_lines_and_exits_1(monkeypatch, capsys):
 
 
 def test_it_runs_with_the_system_python_before_make_deps():
-    """Stdlib only: the doctor and the modules it asks must import without the venv."""
+    """Stdlib only: the doctor and the modules it asks must import without the venv, started
+    the Makefile's way (``python3 -m libraryops.doctor`` in the clone, which ``-m`` searches;
+    ``-E -s``: no environment variables, no user site)."""
     proc = subprocess.run(
-        ["/usr/bin/python3", "-I", "-c",
-         "import sys; sys.path.insert(0, sys.argv[1]); import libraryops.doctor",
-         str(paths.REPO)], capture_output=True, text=True, check=False)
+        ["/usr/bin/python3", "-E", "-s", "-m", "libraryops.doctor", "--help"],
+        cwd=paths.REPO, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert sys.version_info >= (3, 11)

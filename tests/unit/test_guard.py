@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from libraryops import guard, paths
-from libraryops.hours import WEEKDAYS
+from libraryops.hours_values import WEEKDAYS
 from libraryops.inventory import InventoryError, SiteInventory
 
 UTC = dt.UTC

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from libraryops.hours import WEEKDAYS, BranchHours, Event
+from libraryops.hours import BranchHours
 from libraryops.hours_table import instant_text, intervals_text
+from libraryops.hours_values import WEEKDAYS, Event
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")

@@ -1,10 +1,12 @@
 """``make hours`` (the table) for both shipped sites, and the Ansible filter plugin over the model.
 
-The filter plugin is checked twice: imported as a module, and through a real ``ansible`` ad-hoc
-``debug`` task (local connection, nothing contacted) started outside the repository without
-PYTHONPATH, so the plugin's own ``sys.path`` fix is what makes ``libraryops`` importable.
+The filter plugin is checked twice: imported by name (the project is installed in the venv), and
+through a real ``ansible`` ad-hoc ``debug`` task (local connection, nothing contacted) started
+outside the repository without PYTHONPATH, so the installed package is what makes ``libraryops``
+importable there.
 """
 
+import importlib
 import json
 import os
 import subprocess
@@ -79,8 +81,8 @@ def test_an_unreadable_site_exits_1(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def plugin(load_module):
-    return load_module(PLUGIN)
+def plugin():
+    return importlib.import_module("plugins.filter.hours")
 
 
 @pytest.fixture(scope="module")

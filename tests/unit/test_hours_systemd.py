@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from libraryops import paths, timer_probe
-from libraryops.hours import CLOSURES_PATH, WEEKDAYS, BranchHours
+from libraryops.hours import BranchHours
+from libraryops.hours_values import CLOSURES_PATH, WEEKDAYS
 
 UTC = dt.UTC
 SYSTEMD_ENV = {"TZ": "UTC", "LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}

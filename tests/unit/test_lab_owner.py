@@ -58,11 +58,11 @@ def test_without_systemd_nspawn_neither_registers_nor_links_the_journal():
 
 def test_a_daemon_unit_runs_in_the_lab_slice_with_its_environment():
     daemon = owner.Daemon("arm", ("/usr/bin/python3", "-m", "x"), Path("/s/arm.log"),
-                          Path("/s/arm.pid"), "x", {"PYTHONPATH": "/repo"})
+                          Path("/s/arm.pid"), "x", {"TZ": "UTC"})
     argv = owner.systemd_run_command(daemon.unit, daemon.argv, log=daemon.log,
                                      properties=("Type=exec",), env=daemon.env)
     assert argv[1:3] == ["--unit=libraryops-lab-arm.service", "--slice=libraryops-lab.slice"]
-    assert "--setenv=PYTHONPATH=/repo" in argv and "--property=Type=exec" in argv
+    assert "--setenv=TZ=UTC" in argv and "--property=Type=exec" in argv
     assert argv[-4:] == ["--", "/usr/bin/python3", "-m", "x"]
 
 

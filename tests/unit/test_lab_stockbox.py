@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from libraryops import paths
 from libraryops.lab import stockbox
 
 
@@ -36,3 +37,14 @@ def test_the_harness_never_shares_the_labs_bridge_or_subnet():
     assert not stockbox.INTERFACE.network.overlaps(
         stockbox.ipaddress.IPv4Network("10.123.0.0/24"))
     assert not stockbox.CGROUP_GROUP.startswith("libraryops")
+
+
+def test_the_wheelhouse_holds_the_pins_and_the_build_backend_but_not_the_project():
+    """A box installs requirements.txt offline; its ``-e .`` builds the box's own clone, so the
+    wheelhouse needs the build backend, and never a copy of this checkout."""
+    wanted = stockbox.wheel_requirements((paths.REPO / "requirements.txt").read_text(),
+                                         (paths.REPO / "pyproject.toml").read_text())
+    assert "-e ." in (paths.REPO / "requirements.txt").read_text().splitlines()
+    assert not [line for line in wanted if line.startswith(("-e", "--editable"))]
+    assert "pydantic==2.14.4" in wanted
+    assert any(line.startswith("setuptools") for line in wanted)

@@ -18,7 +18,8 @@ import yaml
 
 from deploy.power import render_script
 from libraryops import paths
-from libraryops.hours import WEEKDAYS, BranchHours
+from libraryops.hours import BranchHours
+from libraryops.hours_values import WEEKDAYS
 
 PATH_LINE = "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
 

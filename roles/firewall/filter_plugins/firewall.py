@@ -6,19 +6,10 @@ invalid key or rule, two actions for one port/proto). ``plan | libraryops_firewa
 address)``: whether the merged rules accept new TCP connections from ``address`` to ``port``.
 """
 
-import sys
-from pathlib import Path
+from ansible.errors import AnsibleFilterError
 
-# The repository root, so that `libraryops` imports however Ansible was started (make puts it on
-# PYTHONPATH; ansible-lint or molecule may not).
-_REPO = str(Path(__file__).resolve().parents[3])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
-
-from ansible.errors import AnsibleFilterError  # noqa: E402 - after the sys.path fix above
-
-from libraryops import firewall  # noqa: E402
-from libraryops.plain import plain  # noqa: E402
+from libraryops import firewall
+from libraryops.plain import plain
 
 
 def firewall_rules(rules, group_rules, host_rules, dependent_rules):
@@ -33,9 +24,7 @@ def firewall_rules(rules, group_rules, host_rules, dependent_rules):
                for name, declared in plain(dependent_rules or {}).items()]
     merged, problems = firewall.merge((name, plain(value)) for name, value in layers)
     if problems:
-        lines = [f"{p.layer}.{p.key}: {p.problem}" + (f" (allowed: {p.allowed})" if p.allowed
-                                                     else "") for p in problems]
-        raise AnsibleFilterError("firewall rules do not merge:\n" + "\n".join(lines))
+        raise AnsibleFilterError("firewall rules do not merge:\n" + "\n".join(map(str, problems)))
     return [rule.as_dict() for rule in merged]
 
 

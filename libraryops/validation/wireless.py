@@ -1,6 +1,6 @@
 """The wireless checkers of ``make validate``: the declaration, the secrets, the access points.
 
-Checkers for :data:`libraryops.validate.CHECKS` over the models of :mod:`libraryops.wireless`:
+Checkers over the models of :mod:`libraryops.wireless`:
 
 - :func:`check_wireless`: ``wireless__country_code``, ``wireless__networks`` and
   ``wireless__secrets`` on every host that sees them (and on every access point, which needs
@@ -9,43 +9,31 @@ Checkers for :data:`libraryops.validate.CHECKS` over the models of :mod:`library
   in) the secrets, a client group that does not exist;
 - :func:`check_access_points`: the radios (a channel of the band) and the uplink of each host
   in ``wireless_aps``;
-- :func:`check_secrets_stored`: the files as written: a secret (``wireless__secrets``, a secret
-  key inside a network, any variable named ``*_password``/``*_passphrase``/``*_secret``/``*_psk``)
-  in plain text outside a vault-encrypted file; inline ``!vault`` values are encrypted too.
 
 Every problem names the file and the key; no message ever contains a value (it may be a secret).
-Imports from :mod:`libraryops.validate` happen inside functions: that module imports this one.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from libraryops.validation.base import Problem, Site, display_path
+from libraryops.validation.stored_secrets import STORE_IN_VAULT
 from libraryops.wireless import (
     BANDS,
     ENTERPRISE,
     PERSONAL,
-    SECRET_KEYS,
     SECRETS_VAR,
     AccessPointModel,
     WirelessModel,
 )
 
-if TYPE_CHECKING:
-    from libraryops.validate import Problem, Site
-
 WIRELESS_FILE = ("all", "wireless.yml")
 VAULT_FILE = ("all", "wireless_vault.yml")
 AP_FILE = ("wireless_aps", "wireless_ap.yml")
-#: Variable names that hold a secret wherever they are defined.
-SECRET_NAME = re.compile(r"(?:^|_)(pass|password|passphrase|secret|psk)$")
-_STORE_IN_VAULT = ("a vault-encrypted file (ansible-vault encrypt group_vars/all/"
-                   "wireless_vault.yml) or an inline !vault value")
 
 
 def _expected(site: Site, where: tuple[str, str]) -> Path:
@@ -63,8 +51,6 @@ def _wireless_hosts(site: Site) -> list[str]:
 def check_wireless(site: Site) -> Iterator[Problem]:
     """The wireless declaration on every host that sees it (:class:`WirelessModel`), then the
     checks across networks and secrets (see the module doc)."""
-    from libraryops.validate import display_path
-
     expected = _expected(site, WIRELESS_FILE)
     hosts = _wireless_hosts(site)
     found = list(site.model_problems(WirelessModel, hosts, expected))
@@ -84,8 +70,6 @@ def check_wireless(site: Site) -> Iterator[Problem]:
 
 
 def _across_networks(model: WirelessModel, file: str, groups: set[str]) -> list[Problem]:
-    from libraryops.validate import Problem
-
     problems = []
     first_name: dict[str, int] = {}
     first_ssid: dict[str, int] = {}
@@ -119,8 +103,6 @@ def _across_networks(model: WirelessModel, file: str, groups: set[str]) -> list[
 
 def _secrets_match(model: WirelessModel, file: str) -> list[Problem]:
     """Each network has the secrets its security needs, and no others."""
-    from libraryops.validate import Problem
-
     problems = []
     names = {net.name for net in model.wireless__networks}
     for net in model.wireless__networks:
@@ -132,7 +114,7 @@ def _secrets_match(model: WirelessModel, file: str) -> list[Problem]:
         for missing in sorted(needs - have):
             problems.append(Problem(file, f"{key}.{missing}",
                                     f"missing: a {net.security} network needs it",
-                                    _STORE_IN_VAULT))
+                                    STORE_IN_VAULT))
         allowed_extra = {"client_password"} if net.security in ENTERPRISE else set()
         for extra in sorted(have - needs - allowed_extra):
             problems.append(Problem(file, f"{key}.{extra}",
@@ -152,8 +134,6 @@ def check_access_points(site: Site) -> Iterator[Problem]:
     """Radios and uplink of every host in ``wireless_aps`` (:class:`AccessPointModel`), and,
     when the site has access points, every network on a band one of their radios has (the
     planner leaves a network without one out, silently)."""
-    from libraryops.validate import Problem, display_path
-
     members = site.inventory.groups.get("wireless_aps", [])
     yield from site.model_problems(AccessPointModel, members, _expected(site, AP_FILE))
     radios = [radio for host in members
@@ -172,66 +152,3 @@ def check_access_points(site: Site) -> Iterator[Problem]:
                           f"no access point has a radio on {', '.join(map(str, bands))}: "
                           f"{network.get('name', 'this network')} would be served nowhere",
                           f"a band some wireless_ap__radios has: {', '.join(sorted(served))}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Secrets stored in plain text
-
-
-def _is_vault_file(file: Path) -> bool:
-    try:
-        with file.open("rb") as handle:
-            return handle.read(14) == b"$ANSIBLE_VAULT"
-    except OSError:
-        return False
-
-
-def _encrypted(value: Any) -> bool:
-    """An inline ``!vault`` value (Ansible 2.19's EncryptedString; older AnsibleVault...)."""
-    return type(value).__name__ in ("EncryptedString", "AnsibleVaultEncryptedUnicode")
-
-
-def _plain_leaves(value: Any, path: str) -> Iterator[str]:
-    """Dotted paths of non-empty plain-text strings inside ``value``."""
-    if _encrypted(value):
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _plain_leaves(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _plain_leaves(item, f"{path}[{index}]")
-    elif isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
-        yield path
-
-
-def check_secrets_stored(site: Site) -> Iterator[Problem]:
-    """No secret in plain text outside a vault-encrypted file (see the module doc)."""
-    from libraryops.validate import Problem, display_path
-
-    for file, doc in site.files.documents.items():
-        if file == site.files.hosts_file or not isinstance(doc, dict) or _is_vault_file(file):
-            continue
-        where = display_path(file)
-        for var, value in doc.items():
-            var = str(var)
-            if var == SECRETS_VAR or SECRET_NAME.search(var):
-                for path in _plain_leaves(value, var):
-                    yield Problem(where, path, "a secret stored unencrypted outside a vault file",
-                                  _STORE_IN_VAULT)
-            elif var == "wireless__networks" and isinstance(value, list):
-                for index, entry in enumerate(value):
-                    for key in (k for k in (entry if isinstance(entry, dict) else {})
-                                if str(k) in SECRET_KEYS):
-                        path = f"{var}[{index}].{key}"
-                        if _encrypted(entry[key]):
-                            yield Problem(where, path, "a secret inside a network",
-                                          f"secrets in {SECRETS_VAR}.<name> ({_STORE_IN_VAULT})")
-                        else:
-                            yield Problem(where, path,
-                                          "a secret stored unencrypted outside a vault file",
-                                          f"{SECRETS_VAR}.<name> in {_STORE_IN_VAULT}")
-
-
-#: The checkers this module adds to :data:`libraryops.validate.CHECKS`.
-CHECKS: list[Any] = [check_wireless, check_access_points, check_secrets_stored]

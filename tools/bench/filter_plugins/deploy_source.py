@@ -1,6 +1,6 @@
 """Ansible filters that read the pyinfra public-PC deploy's own source (``deploy/*.py``).
 
-The Ansible equivalent of the deploy (``tests/bench/public_pc.yml``, there only for the
+The Ansible equivalent of the deploy (``tools/bench/public_pc.yml``, there only for the
 benchmark) takes its package lists, paths, defaults and the browser policies from the deploy
 itself, so the two cannot drift apart: nothing here imports pyinfra (that would slow every
 Ansible fork down and bias the comparison); the modules are parsed with :mod:`ast`.
@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import ast
 import importlib
-import sys
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_REPO = Path(__file__).resolve().parents[3]
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
-DEPLOY = _REPO / "deploy"
+from libraryops.paths import REPO
+
+DEPLOY = REPO / "deploy"
 #: Builtins a constant's expression may use.
 _BUILTINS = {"frozenset": frozenset, "set": set, "tuple": tuple, "list": list, "dict": dict,
              "str": str, "int": int, "len": len, "sorted": sorted}

@@ -1,6 +1,6 @@
 """The hours checkers of ``make validate``: every branch's hours, as each of its hosts sees them.
 
-Checkers for :data:`libraryops.validate.CHECKS`. :func:`check_hours` applies the model,
+:func:`check_hours` applies the model,
 :class:`libraryops.hours.BranchHours` (close before open, overlapping or touching intervals, a
 misspelt or missing weekday, an unknown time zone, a closure that is not a date, minutes out of
 range, a grace shorter than the patch window needs, a night too short to shut down and wake, a
@@ -9,7 +9,7 @@ at the calendar the valid hours meet (the years from now to the last closure, an
 an opening or closing inside a daylight-saving gap is refused (that wall time never happens, so
 its events would silently not fire); one inside the repeated autumn hour, and an event such as
 a wake or shutdown that falls into a gap, is a warning naming what systemd will do; closure
-dates that run out within :data:`libraryops.hours.CLOSURES_NOTICE_MONTHS` are a warning.
+dates that run out within :data:`libraryops.hours_values.CLOSURES_NOTICE_MONTHS` are a warning.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from libraryops import clock
-from libraryops.hours import DAY, UTC, WEEKDAYS, BranchHours, clock_text, dst_changes
-
-if TYPE_CHECKING:
-    from libraryops.validate import Problem, Site
+from libraryops.hours import BranchHours
+from libraryops.hours_values import DAY, UTC, WEEKDAYS, clock_text, dst_changes
+from libraryops.validation.base import Problem, Site, display_path
 
 #: Years past the current one whose daylight-saving changes the weekly hours are checked against.
 YEARS_AHEAD = 2
@@ -42,7 +40,8 @@ def check_hours(site: Site) -> list[Problem]:
     ``group_vars/branch_<slug>/hours.yml``; when the key is missing, ``hours.yml`` there), the
     key (``branch__hours.wednesday[0]``) and, when that file's path does not name the branch
     (a key defined in ``group_vars/all/``, a host's ``host_vars/``), the branch as the first word
-    of the problem. The time zone is checked once, by ``validate.check_branches``.
+    of the problem. The time zone is checked once, by
+    :func:`libraryops.validation.branches.check_branches`.
 
     Returns:
         The problems, each once, in branch order (empty: every branch's hours are valid).
@@ -52,7 +51,7 @@ def check_hours(site: Site) -> list[Problem]:
         expected = site.files.path / "group_vars" / group / "hours.yml"
         for problem in site.model_problems(BranchHours, members, expected):
             if problem.key == "branch__timezone":
-                continue  # the branch checker owns the time zone (validate.check_branches)
+                continue  # the branch checker owns the time zone (validation.branches)
             file = Path(problem.file)
             if group not in file.parts and file.stem != group:
                 problem = replace(problem, problem=f"{group}: {problem.problem}")
@@ -131,8 +130,6 @@ def calendar_problems(hours: BranchHours, now: dt.datetime,
 def check_calendar(site: Site) -> list[Problem]:
     """:func:`calendar_problems` of every branch whose hours validate (the others are
     :func:`check_hours`' problems), named by the file that defines the key."""
-    from libraryops.validate import Problem, display_path
-
     now = clock.now()
     problems = []
     for group, members in sorted(site.inventory.branches.items()):

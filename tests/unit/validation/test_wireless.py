@@ -1,14 +1,14 @@
 """``make validate`` for the wireless declaration: each bad input is named by file and key, and
 no message ever contains a secret.
 
-Bad sites are copies of a shipped site with one edit (helpers from test_validate); secrets are
+Bad sites are copies of a shipped site with one edit (helpers from tests/unit/sites.py); secrets are
 edited by decrypting the copy's vault file, changing it and encrypting it again with the site's
 test password. Each case lists every problem line expected, in order.
 """
 
 import pytest
 import yaml
-from test_validate import EXAMPLE, assert_problems, edit, run, write
+from sites import EXAMPLE, assert_problems, edit, run, write
 
 from libraryops import firewall, wireless
 from libraryops.inventory import load_site, vault_lib

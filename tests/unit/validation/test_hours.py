@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from libraryops import clock, paths, validate
-from libraryops.hours import WEEKDAYS
+from libraryops import clock, paths
+from libraryops.hours_values import WEEKDAYS
 from libraryops.inventory import load_site
-from libraryops.validate_hours import check_calendar, check_hours
+from libraryops.validation import run as validation
+from libraryops.validation.base import Problem, Site
+from libraryops.validation.branches import check_branches
+from libraryops.validation.files import parse_site
+from libraryops.validation.hours import check_calendar, check_hours
 
 GOOD_HOURS = """\
 branch__hours:
@@ -68,7 +72,7 @@ EDITS = {
 
 
 @pytest.fixture(scope="module")
-def bad_site(tmp_path_factory) -> validate.Site:
+def bad_site(tmp_path_factory) -> Site:
     """The site of :data:`EDITS` (plus a branch without hours.yml), parsed and merged once."""
     site = tmp_path_factory.mktemp("hours") / "site"
     branches = [*EDITS, "missing"]
@@ -86,9 +90,9 @@ def bad_site(tmp_path_factory) -> validate.Site:
         for name, text in texts.items():
             write(site / f"group_vars/branch_{branch}/{name}", "---\n" + text)
     write(site / "group_vars/branch_missing/branch.yml", "---\n" + GOOD_BRANCH)
-    files, problems = validate.parse_site(site)
+    files, problems = parse_site(site)
     assert problems == []
-    return validate.Site(files, load_site(site))
+    return Site(files, load_site(site))
 
 
 def write(path: Path, text: str) -> None:
@@ -97,7 +101,7 @@ def write(path: Path, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def problems(bad_site) -> list[validate.Problem]:
+def problems(bad_site) -> list[Problem]:
     return check_hours(bad_site)
 
 
@@ -145,11 +149,11 @@ def test_a_bad_value_is_named_by_the_branchs_hours_file_and_key(problems, branch
 
 
 def test_the_time_zone_is_left_to_the_branch_checker(bad_site, problems):
-    # One owner per check: validate.check_branches reports a bad or missing branch__timezone,
+    # One owner per check: check_branches reports a bad or missing branch__timezone,
     # once, in branch.yml; the hours checker adds nothing about it.
     assert of(problems, "badzone") == []
     assert of(problems, "nozone") == []
-    branch_problems = [p for p in validate.check_branches(bad_site)
+    branch_problems = [p for p in check_branches(bad_site)
                        if p.key == "branch__timezone"]
     assert of(branch_problems, "badzone") == [
         ("group_vars/branch_badzone/branch.yml", "branch__timezone", "not an IANA time zone",
@@ -184,8 +188,8 @@ def test_missing_keys_point_at_the_branchs_hours_yml(problems):
 
 
 def test_validate_prints_an_hours_problem_once_with_file_key_and_allowed(bad_site, monkeypatch):
-    monkeypatch.setattr(validate, "CHECKS", [*validate.CHECKS, check_hours])
-    lines = [str(p) for p in validate.validate_site(bad_site.files.path)]
+    monkeypatch.setattr(validation, "CHECKS", [*validation.CHECKS, check_hours])
+    lines = [str(p) for p in validation.validate_site(bad_site.files.path)]
     for branch in ("badzone", "nozone"):  # the branch checker's problem and ours are one line
         (zone,) = [line for line in lines
                    if f"/branch_{branch}/" in line and ": branch__timezone: " in line]
@@ -238,10 +242,10 @@ def test_closures_running_out_within_four_months_are_a_warning(calendar):
 @pytest.mark.parametrize("site", ["lab", "example"])
 def test_the_shipped_sites_hours_are_valid(site):
     site_dir = paths.INVENTORIES / site
-    files, problems = validate.parse_site(site_dir)
+    files, problems = parse_site(site_dir)
     assert problems == []
     inventory = load_site(site_dir)
-    assert check_hours(validate.Site(files, inventory)) == []
+    assert check_hours(Site(files, inventory)) == []
     branches = [g for g in inventory.groups if g.startswith("branch_")]
     assert branches and all("branch__hours" in inventory.hosts[inventory.groups[g][0]]
                             for g in branches)

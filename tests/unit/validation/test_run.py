@@ -15,51 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sites import EXAMPLE, assert_problems, edit, run, write
 
-from libraryops import paths, validate
-
-EXAMPLE = paths.INVENTORIES / "example"
-LAB = paths.INVENTORIES / "lab"
-LAB_KEY_FILE = "/var/lib/libraryops-lab/ssh/id_ed25519.pub"
-
-
-def copy_site(source: Path, tmp_path: Path) -> Path:
-    site = tmp_path / source.name
-    shutil.copytree(source, site)
-    return site
-
-
-def edit(site: Path, relpath: str, old: str, new: str) -> None:
-    """Replace the first ``old`` in a file of the site; ``old`` must be there."""
-    file = site / relpath
-    text = file.read_text()
-    assert old in text, f"{relpath} does not contain {old!r}"
-    file.write_text(text.replace(old, new, 1))
-
-
-def write(site: Path, relpath: str, text: str) -> None:
-    file = site / relpath
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(text)
-
-
-def run(site: Path, capsys) -> tuple[int, list[str]]:
-    code = validate.main([str(site)])
-    return code, capsys.readouterr().out.splitlines()
-
-
-def assert_problems(site: Path, capsys, expected: list[tuple[str, str, str]]) -> list[str]:
-    """Exit 1 and exactly the ``expected`` (file, key, problem text) lines; returns them."""
-    code, lines = run(site, capsys)
-    assert code == 1
-    assert lines[-1] == f"validate: {len(expected)} problem(s); nothing was contacted"
-    problems = lines[:-1]
-    assert len(problems) == len(expected), "\n".join(problems)
-    for line, (file, key, text) in zip(problems, expected, strict=True):
-        assert line.startswith(f"{site / file}: {key}: "), line
-        assert text in line, line
-    return problems
-
+from libraryops import clock, paths
+from libraryops.validation import run as validation
+from libraryops.validation.values import check_public_key
 
 # --- clean sites ----------------------------------------------------------------------------
 
@@ -70,15 +30,32 @@ def test_example_site_is_valid(capsys):
     assert code == 0
 
 
+def test_example_output_as_of_a_date_with_warnings(capsys, monkeypatch):
+    """``make validate``'s whole output for the example site, the clock pinned (``NOW=``) to a
+    day on which its closure dates run out within four months: the two warnings and the
+    summary, exactly."""
+    monkeypatch.setenv(clock.NOW_ENV, "2027-09-07T12:00:00Z")
+    code, lines = run(EXAMPLE, capsys)
+    notice = ("branch__closures: warning: the closure dates end on 2027-12-31, less than 4 months "
+              "ahead: next year's public holidays would be opening days (make closures "
+              "SITE=<site> suggests them) (allowed: closure dates reaching further ahead)")
+    assert lines == [
+        f"inventories/example/group_vars/branch_east/hours.yml: {notice}",
+        f"inventories/example/group_vars/branch_main/hours.yml: {notice}",
+        "validate: inventories/example: 11 hosts, 5 groups: OK (2 warning(s))",
+    ]
+    assert code == 0
+
+
 def test_lab_site_is_valid(lab, capsys):
     code, lines = run(lab, capsys)
     assert lines == [f"validate: {lab}: 4 hosts, 4 groups: OK"]
     assert code == 0
-    assert validate.validate_site(lab) == []
+    assert validation.validate_site(lab) == []
 
 
 def test_unknown_site_name_is_a_usage_error(capsys):
-    assert validate.main(["no-such-site"]) == 2
+    assert validation.main(["no-such-site"]) == 2
     assert "SITE='no-such-site'" in capsys.readouterr().err
 
 
@@ -531,7 +508,7 @@ def test_bad_site_contacts_no_host(example, tmp_path, command):
         write(example, HOSTS, hosts)
         _unknown_time_zone(example)
         site = shutil.copytree(example, tmp_path / "badsite")  # not a documentation-only name
-        argv = ([sys.executable, "-m", "libraryops.validate", str(site)] if command == "validate"
+        argv = ([sys.executable, "-m", "libraryops.validation", str(site)] if command == "validate"
                 else [*command.split(), f"INVENTORY={site}", "SITE=badsite"])
         proc = subprocess.run(argv, cwd=paths.REPO, capture_output=True, text=True, timeout=120,
                               check=False)
@@ -562,8 +539,8 @@ def _rsa_key(bits: int) -> str:
 
 def test_generated_keys_are_accepted(key_pair):
     line = Path(f"{key_pair}.pub").read_text().strip()
-    assert validate.check_public_key(line) == line
-    assert validate.check_public_key(_rsa_key(2048)) == _rsa_key(2048)
+    assert check_public_key(line) == line
+    assert check_public_key(_rsa_key(2048)) == _rsa_key(2048)
 
 
 @pytest.mark.parametrize(("line", "problem"), [
@@ -579,5 +556,5 @@ def test_generated_keys_are_accepted(key_pair):
 ])
 def test_bad_keys_are_refused(line, problem):
     with pytest.raises(Exception) as raised:
-        validate.check_public_key(line)
+        check_public_key(line)
     assert problem in str(raised.value)

@@ -1,0 +1,84 @@
+"""sshd (role sshd): the port, the management networks SSH is let in from, the groups allowed
+to log in (never locking out the account the engines connect as).
+
+One port, ``sshd__port`` (the role's contract: default 22), is where sshd listens, what the
+firewall rule sshd declares lets in, and what this module checks the engines connect to
+(:func:`sshd_port`, :func:`engine_port`); the firewall check uses the same.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from libraryops.role_specs import role_default
+from libraryops.validation.base import fail, model_checker
+from libraryops.validation.values import Network
+
+#: The port Ansible and pyinfra connect to when a host sets no ``ansible_port``: OpenSSH's
+#: default (ssh_config(5), ``Port``), a fact about the client, not a setting of this project.
+OPENSSH_DEFAULT_PORT = 22
+
+
+def engine_port(hostvars: dict) -> int:
+    """The TCP port the engines connect to a host on: ``ansible_port``, else OpenSSH's default."""
+    return int(hostvars.get("ansible_port") or OPENSSH_DEFAULT_PORT)
+
+
+def sshd_port(hostvars: dict) -> int:
+    """The port sshd listens on after a converge: ``sshd__port``, else the role's default."""
+    return int(hostvars.get("sshd__port") or role_default("sshd", "sshd__port"))
+
+
+class SshdModel(BaseModel):
+    """The sshd settings of a site (role sshd); the management networks are where SSH is let
+    in from."""
+
+    sshd__management_networks: list[Network] = Field(
+        min_length=1, description="a list of networks such as 10.123.0.0/24, at least one")
+
+    sshd__allow_groups: Annotated[list[Annotated[str, Field(
+        strict=True, pattern=r"^[a-z_][a-z0-9_-]*$")]], Field(min_length=1)] | None = Field(
+        None, description="a list of Unix group names, at least one")
+    sshd__password_authentication: bool | None = Field(None, strict=True,
+                                                       description="true or false")
+    sshd__port: int | None = Field(
+        None, strict=True, ge=1, le=65535, validate_default=True,
+        description="a TCP port, 1-65535, the one the engines connect to")
+
+    @field_validator("sshd__port")
+    @classmethod
+    def _where_the_engines_connect(cls, port: int | None, info: ValidationInfo) -> int | None:
+        """sshd must listen where the engines connect (``ansible_port``): a converge that
+        moved it elsewhere would lock the manager out."""
+        context = info.context or {}
+        wanted = engine_port(context)
+        listens = sshd_port({**context, "sshd__port": port})
+        if listens != wanted:
+            whose = "" if port is not None else " (the role's default)"
+            raise fail("port", f"sshd would listen on {listens}{whose}, but the engines connect "
+                               f"to {wanted} (ansible_port): converging would lock the manager out",
+                       allowed=f"{wanted}, or ansible_port set to the new port as well")
+        return port
+
+    @field_validator("sshd__allow_groups")
+    @classmethod
+    def _keeps_the_engines_in(cls, groups: list[str] | None,
+                              info: ValidationInfo) -> list[str] | None:
+        """The engines' account must stay allowed: root by the group root, a management
+        account by the group the accounts role puts it in (``accounts__admin_group``)."""
+        context = info.context or {}
+        user = context.get("ansible_user", "root")
+        group = "root" if user == "root" else str(
+            context.get("accounts__admin_group") or role_default("accounts",
+                                                                 "accounts__admin_group"))
+        if groups is not None and group not in groups:
+            raise fail("lockout", f"does not allow {group}, the group of {user}, the account "
+                                   "the engines connect as: converging would lock the manager "
+                                   "out", allowed=f"a list including {group}")
+        return groups
+
+
+
+check_sshd = model_checker(SshdModel, "sshd.yml")

@@ -1,0 +1,1 @@
+"""Ansible callback plugins (``callback_plugins = plugins/callback`` in ansible.cfg)."""

@@ -1,0 +1,1 @@
+"""Ansible filter plugins (``filter_plugins = plugins/filter`` in ansible.cfg)."""
