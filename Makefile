@@ -33,14 +33,28 @@ $(call _check,BATCH,$(_DIGITS) %,a number or a percentage,1)
 $(call _check,ROLE,$(_LOWER) $(_DIGITS) _,a role name: a-z 0-9 _,1)
 $(call _check,REPEAT,$(_DIGITS),a number,1)
 $(call _check,BUDGET,$(_DIGITS),a number of minutes,1)
-$(foreach v,FORCE ALLOW_DELETE CHANGES_OK NOOP_ONLY EXPECT_NO_CHANGES,$(call _check,$(v),1,1 or nothing,1))
+$(call _check,RELEASE,$(_LOWER),a Debian release name: bookworm or trixie,1)
+$(foreach v,FORCE ALLOW_DELETE CHANGES_OK NOOP_ONLY EXPECT_NO_CHANGES PENDING_OK,$(call _check,$(v),1,1 or nothing,1))
 VENV := .venv
 PY := $(VENV)/bin/python
 # requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
-APT_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils dbus-daemon \
-                faketime wireless-regdb \
-                chromium
+# Debian packages by kind of target (`make doctor` lists every prerequisite): what `make validate`
+# reads (wireless-regdb: which channels an access point may use in its country; the README's
+# first install line has it), the lab's programs,
+# what the unit tests ask on the controller (systemd-analyze is systemd's; libfaketime replays a
+# timer's condition as of any instant; ssh-keygen makes test keys), and what only the lab
+# integration adds (chromium renders the delivery report). The controller targets (validate,
+# hours, plan, apply) need none of them.
+CONTROLLER_PACKAGES := wireless-regdb
+LAB_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils \
+                dbus-daemon iproute2
+UNIT_PACKAGES := faketime openssh-client
+TEST_PACKAGES := chromium
+# Services Debian enables and starts when their package is installed, while the lab runs its own
+# instance of the program on the bridge address (nginx.service would hold port 80 everywhere).
+LAB_SERVICES_OFF := nginx.service
+DOCTOR := python3 -m libraryops.doctor
 # NOW=<ISO 8601 instant with offset> runs the controller "as of" that instant (libraryops.clock):
 # the hours table, the open-hours guard, apply's deferrals and the tests' expectations.
 ifdef NOW
@@ -56,21 +70,53 @@ AZURE = --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)')
 PIPELINE = $(PY) -m libraryops.pipeline --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)') \
            $(if $(LIMIT),--limit '$(LIMIT)')
 
-.PHONY: help deps validate lab-keys lab-up lab-down lab-status bootstrap converge plan apply \
-        verify lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff logout lint unit integration \
-        molecule test clean role-docs
+.PHONY: help deps deps-lab deps-unit deps-test lab-ready doctor validate lab-keys lab-up lab-down \
+        lab-status bootstrap converge catch-up catch-up-schedule catch-up-timer plan apply verify \
+        lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff \
+        logout lint unit integration molecule stock stock-down stock-check test clean role-docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: $(STAMP) ## Install the venv (requirements.txt) and the lab's Debian packages; quick when done
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "deps: installing Debian packages: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+deps: $(STAMP) ## Install the venv from requirements.txt (no root, no Debian packages); quick when done
+
+deps-lab: deps ## As root: the lab's Debian packages, their services left off (run by lab targets)
+	@[ "$$(id -u)" = 0 ] || { echo "deps-lab: missing root: run the lab targets as root" >&2; exit 1; }
+	@$(call apt_install,$(CONTROLLER_PACKAGES) $(LAB_PACKAGES),$(LAB_SERVICES_OFF))
+	@$(DOCTOR) --for controller --quiet
+
+# Every target that starts lab hosts checks the lab's prerequisites first and stops with the
+# doctor's one-line reasons (lab-down and lab-status do not: they must work whatever is wrong).
+lab-ready: deps-lab
+	@$(DOCTOR) --for lab --quiet
+
+deps-unit: deps ## What the unit tests ask on this machine (faketime, ssh-keygen): root installs
+	@if [ "$$(id -u)" = 0 ]; then $(call apt_install,$(CONTROLLER_PACKAGES) $(UNIT_PACKAGES),); fi
+	@$(DOCTOR) --for controller --for unit --quiet
+
+deps-test: deps-lab deps-unit ## As root: deps-lab plus what the lab integration adds (chromium)
+	@$(call apt_install,$(TEST_PACKAGES),)
+
+doctor: ## Every prerequisite of every kind of target: ok / missing, with the fix (no root needed)
+	@$(DOCTOR)
+
+# $(call apt_install,packages,services): install the missing packages under a policy-rc.d that
+# lets no service start (invoke-rc.d(8)), then disable the named services if this step
+# installed them and systemd runs (a package's postinst enables them for the next boot).
+define apt_install
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+  echo "deps: installing Debian packages: $$missing"; \
+  own_policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then own_policy=1; \
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d; fi; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+  rc=$$?; [ -z "$$own_policy" ] || rm -f /usr/sbin/policy-rc.d; [ $$rc = 0 ] || exit $$rc; \
+  if [ -d /run/systemd/system ] && [ -n "$(2)" ]; then systemctl disable --now --quiet $(2) 2>/dev/null || true; fi; \
+fi
+endef
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(DOCTOR) --for controller --quiet
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -78,35 +124,48 @@ $(STAMP): requirements.txt pyproject.toml
 validate: deps ## Check the whole site (SITE=...) before anything is contacted
 	@$(if $(filter lab,$(SITE)),$(PY) -m libraryops.lab keys --site-dir inventories/lab >/dev/null &&) $(PIPELINE) validate
 
-lab-keys: deps ## Generate the lab's SSH key pair (never committed) if it is missing
+lab-keys: deps-lab ## Generate the lab's SSH key pair (never committed) if it is missing
 	@$(PY) -m libraryops.lab keys --site-dir inventories/lab
 
-lab-up: lab-keys ## Start the lab hosts, bridge, package cache, catalog page and printer (idempotent)
+lab-up: lab-ready lab-keys ## Start the lab hosts, bridge, package cache, catalog page and printer (idempotent)
 	@$(PY) -m libraryops.lab up --site-dir inventories/lab
 
-lab-down: deps ## Remove every lab host, mount, cgroup, bridge, nft table and printer the lab made
+lab-down: deps-lab ## Remove every lab host, mount, cgroup, bridge, nft table and printer the lab made
 	@$(PY) -m libraryops.lab down --site-dir inventories/lab
 
-lab-status: deps ## One line per lab host: address, running, systemd state
+lab-status: deps-lab ## One line per lab host: address, running, systemd state
 	@$(PY) -m libraryops.lab status --site-dir inventories/lab
 
 bootstrap: validate ## First contact: create the management accounts as root (LIMIT=new host)
 	@$(PIPELINE) bootstrap
 
-converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]
-	@$(PIPELINE) converge
+# A run whose hosts not converged are all pending (off as scheduled, deferred by opening hours:
+# a catch-up run brings them) exits 3; PENDING_OK=1 makes that 0.
+PENDING_RC = rc=$$?; if [ $$rc -eq 3 ] && [ "$(PENDING_OK)" = 1 ]; then exit 0; fi; exit $$rc
+converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]; PENDING_OK=1
+	@$(PIPELINE) converge; $(PENDING_RC)
+
+catch-up: validate ## Converge exactly the hosts behind the current commit (scheduled; PENDING_OK=1)
+	@$(PIPELINE) catch-up $(if $(filter 1,$(FORCE)),--force); $(PENDING_RC)
+
+catch-up-schedule: deps ## Derive the catch-up workflow's cron lines from SITE's hours
+	@$(PY) -m libraryops.cron --site-dir 'inventories/$(SITE)' --workflow catch-up --write
+
+catch-up-timer: deps ## On the runner (root, systemd): install the catch-up timer for SITE
+	@$(PY) -m libraryops.catchup units --site-dir 'inventories/$(SITE)' --install
 
 plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGES_OK=1: changes exit 0
 	@$(PIPELINE) plan; rc=$$?; \
 	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
 
 apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
-	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch '$(BATCH)')
+	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch '$(BATCH)'); \
+	  $(PENDING_RC)
 
 verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
 
-lab: lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
+lab: lab-ready lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
 	@$(PIPELINE) lab $(if $(EXPECT_NO_CHANGES),--expect-no-changes)
 
 azure-plan: validate ## Azure: what apply would change (exit 2 = changes; JSON in reports/SITE)
@@ -122,7 +181,7 @@ hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi
 	@$(PY) -m libraryops.hours_table table --site-dir 'inventories/$(SITE)'
 
 nightly-schedule: deps ## Derive the nightly check's cron lines from SITE's hours into nightly.yml
-	@$(PY) -m libraryops.nightly --site-dir 'inventories/$(SITE)' --write .github/workflows/nightly.yml
+	@$(PY) -m libraryops.cron --site-dir 'inventories/$(SITE)' --workflow nightly --write
 
 closures: deps ## Suggest next year's public holidays as closures to review and paste (YEAR=)
 	@$(PY) -m libraryops.hours_table suggest-closures --site-dir 'inventories/$(SITE)' \
@@ -154,16 +213,16 @@ lint: deps ## pre-commit hooks: ruff, yamllint, ansible-lint, workflow schema, s
 	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH PRE_COMMIT_HOME=$(CURDIR)/$(VENV)/pre-commit \
 	  xargs -0 $(VENV)/bin/pre-commit run --files
 
-unit: deps ## Unit tests: no hosts, seconds
+unit: deps-unit ## Unit tests: no hosts, seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:cacheprovider
 
-integration: lab-keys ## The lab end to end: two converges (zero changes), privacy, idle logout
+integration: deps-test lab-ready lab-keys ## The lab end to end: two converges (zero changes), privacy, idle logout
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
 
 # The light roles' scenarios (roles/<role>/molecule/default), each on throwaway lab hosts of its
 # own; the heavy staff_workstation is verified by the lab integration instead.
 MOLECULE_ROLES := accounts sshd firewall updates timesync common
-molecule: lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, else every light role
+molecule: lab-ready lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, else every light role
 	@for role in $(or $(ROLE),$(MOLECULE_ROLES)); do \
 	  echo "==> molecule $$role"; \
 	  (cd roles/$$role && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CURDIR)/$(VENV)/bin/molecule test) || exit 1; \
@@ -178,14 +237,27 @@ REPEAT ?= 3
 NOOP_ONLY ?=
 BUDGET ?=
 .PHONY: bench bench-smoke
-bench: lab-keys ## Speed of converge/verify, pyinfra vs Ansible, N hosts (N="2 5 10" REPEAT=3)
+bench: lab-ready lab-keys ## Speed of converge/verify, pyinfra vs Ansible, N hosts (N="2 5 10" REPEAT=3)
 	@$(PY) -m tools.bench --hosts '$(N)' --repeat '$(REPEAT)' $(if $(filter 1,$(NOOP_ONLY)),--noop-only) \
 	  $(if $(BUDGET),--budget-minutes '$(BUDGET)')
 
-bench-smoke: lab-keys ## The bench's no-op phases on 2 hosts, once (a quick check that it runs)
+bench-smoke: lab-ready lab-keys ## The bench's no-op phases on 2 hosts, once (a quick check that it runs)
 	@$(PY) -m tools.bench --hosts 2 --repeat 1 --noop-only
 
-test: lint unit integration molecule ## Everything CI runs: lint, unit tests, lab integration, molecule
+# The stock-machine path (libraryops/lab/stockbox.py): fresh Debian 12 and 13 boxes with systemd
+# as PID 1 and cgroup v2 only, so the lab's systemd path is proved here too (development and CI
+# machines have no systemd). `stock` is the affordable part of `make test`; `stock-check` is the
+# full one (a fresh clone passes `make lab` twice and the lab integration in each box).
+stock: deps-lab ## Stock Debian 12 + 13 boxes: non-root validate, deps-lab, lab on systemd, lab-down
+	$(VENV)/bin/pytest tests/stock/test_stock_machine.py -q -p no:cacheprovider
+
+stock-down: deps ## Remove every stock-machine box, the boxes' bridge and their package cache
+	@$(PY) -m libraryops.lab.stockbox down
+
+stock-check: deps-lab ## Full stock check: in each box `make lab` twice (zero changes) + integration
+	@$(PY) -m libraryops.lab.stockbox check $(if $(RELEASE),--release '$(RELEASE)')
+
+test: lint unit integration molecule stock ## Everything CI runs: lint, unit, lab integration, molecule, stock boxes
 
 clean: ## Remove reports (the lab itself: make lab-down)
 	rm -rf reports

@@ -13,6 +13,7 @@ from deploy.kiosk import kiosk_session
 from deploy.packages import refresh_index
 from deploy.patron import patron_account
 from deploy.power import power_schedule
+from deploy.record import converged_record
 from deploy.reset import session_reset
 
 if "public_pcs" in host.groups:
@@ -26,3 +27,4 @@ if "public_pcs" in host.groups:
     kiosk_session()
     idle_logout()
     power_schedule()
+    converged_record()  # last: only a PC on which every operation succeeded

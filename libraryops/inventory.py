@@ -77,21 +77,26 @@ class SiteInventory:
         return sorted(g for g, members in self.groups.items() if host in members)
 
     def hosts_matching(self, limit: str | None) -> list[str]:
-        """Hosts selected by ``limit``: a host name, a group name, or None/"" for all.
+        """Hosts selected by ``limit``: a host or group name, several joined by commas (their
+        union, in order), or None/"" for all.
 
         Raises:
-            InventoryError: ``limit`` names neither a host nor a group.
+            InventoryError: a name is neither a host nor a group.
         """
         if not limit:
             return sorted(self.hosts)
-        if limit in self.hosts:
-            return [limit]
-        if limit in self.groups:
-            return list(self.groups[limit])
-        raise InventoryError(
-            f"LIMIT={limit}: not a host or group of {self.path} "
-            f"(allowed: {sorted(self.groups) + sorted(self.hosts)})"
-        )
+        found: list[str] = []
+        for name in limit.split(","):
+            if name in self.hosts:
+                selected = [name]
+            elif name in self.groups:
+                selected = list(self.groups[name])
+            else:
+                raise InventoryError(
+                    f"LIMIT={limit}: {name!r} is not a host or group of {self.path} "
+                    f"(allowed: {sorted(self.groups) + sorted(self.hosts)})")
+            found += [h for h in selected if h not in found]
+        return found
 
 
 def _ansible_bin(name: str) -> str:

@@ -82,13 +82,14 @@ def load(path: Path = DEFAULT_PATH) -> dict[str, tuple[Rule, ...]]:
     """:func:`parse` of the installed database (read once per process).
 
     Raises:
-        RegdbError: missing (``make deps`` installs wireless-regdb) or malformed.
+        RegdbError: missing (Debian package wireless-regdb, in the README's first install line) or
+            malformed.
     """
     try:
         return parse(Path(path).read_bytes())
     except OSError:
-        raise RegdbError(f"{path}: missing (Debian package wireless-regdb; `make deps` installs "
-                         "it)") from None
+        raise RegdbError(f"{path}: missing (Debian package wireless-regdb: apt-get install "
+                         "wireless-regdb, as root)") from None
 
 
 def center_mhz(band: str, channel: int) -> int:

@@ -14,6 +14,8 @@ from libraryops.lab.system import LabError
 
 #: Overrides ``lab__state_dir`` (tests, a second lab on one machine).
 STATE_DIR_ENV = "LIBRARYOPS_LAB_DIR"
+#: Debian releases the lab's hosts can run (``lab__release``; images: libraryops.lab.image).
+RELEASES = ("12", "13")
 #: Inventory variables the lab reads; every host must carry the same values (group_vars/all).
 SETTINGS = ("lab__bridge_name", "lab__bridge_address", "lab__state_dir")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
@@ -24,11 +26,13 @@ _MAX_STATE_DIR_LEN = 60
 
 @dataclass(frozen=True)
 class LabHost:
-    """One lab host: its inventory name (also machine and host name), its address and the
-    account the engines connect as (``ansible_user``; "" when unset)."""
+    """One lab host: its inventory name (also machine and host name), its address, the
+    account the engines connect as (``ansible_user``; "" when unset) and its Debian release
+    (``lab__release``: "12" or "13", which base image it boots)."""
 
     name: str
     address: ipaddress.IPv4Address
+    release: str
     user: str = ""
 
 
@@ -183,7 +187,15 @@ def _lab_host(
             f"{name}: ansible_host {address} is not a free host address of the lab subnet "
             f"{network} (the bridge is {interface.ip})"
         )
-    return LabHost(name=name, address=address, user=str(hostvars.get("ansible_user") or ""))
+    release = str(hostvars.get("lab__release") or "")
+    if not release:
+        raise LabError(f"{name}: lab__release is not set (the lab site's group_vars/all/lab.yml "
+                       "sets the default, host_vars/<host>.yml a host's own)")
+    if release not in RELEASES:
+        raise LabError(f"{name}: lab__release {release!r} is not a release the lab builds "
+                       f"(allowed: {', '.join(RELEASES)})")
+    return LabHost(name=name, address=address, release=release,
+                   user=str(hostvars.get("ansible_user") or ""))
 
 
 def _check_unique_addresses(hosts: tuple[LabHost, ...]) -> None:

@@ -1,9 +1,12 @@
-"""Lab hosts: an overlay root per host, systemd-nspawn under a detached supervisor, SSH checks.
+"""Lab hosts: an overlay root per host, systemd-nspawn run by the machine's owner, SSH checks.
+
+Who runs a host's nspawn is :mod:`libraryops.lab.owner`'s decision: a transient systemd unit
+where systemd is PID 1, else a detached supervisor in per-host cgroups.
 
 Per host, ``<state>/hosts/<name>/`` holds ``upper/`` and ``work/`` (the host's own changes),
 ``merged/`` (the overlay mount the container boots from), ``base`` (the image id the upper
-layer was made on), ``supervisor.pid`` and ``veth`` (nspawn's machine-side link of the host);
-its console goes to ``<state>/logs/<name>.log``.
+layer was made on), ``supervisor.pid`` (machines without systemd) and ``veth`` (nspawn's
+machine-side link of the host); its console goes to ``<state>/logs/<name>.log``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from libraryops.lab import cgroups, render, supervisor
+from libraryops.lab import cgroups, owner, render, supervisor
 from libraryops.lab.config import LabConfig, LabHost, Layout
 from libraryops.lab.image import Image
 from libraryops.lab.system import (
@@ -67,6 +70,19 @@ def created_hosts(layout: Layout) -> list[str]:
     return sorted(p.name for p in layout.hosts.iterdir()) if layout.hosts.is_dir() else []
 
 
+def known_hosts(layout: Layout) -> list[str]:
+    """Every host the lab made on this machine: a directory, a unit or cgroups of its own."""
+    started = owner.host_units() if owner.kind() == owner.SYSTEMD else cgroups.host_names()
+    return sorted(set(created_hosts(layout)) | set(started))
+
+
+def running(layout: Layout, name: str) -> bool:
+    """Whether a host's nspawn runs (its unit is active, or its supervisor lives)."""
+    if owner.kind() == owner.SYSTEMD:
+        return owner.unit_active(owner.host_unit(name))
+    return supervisor_pid(layout, name) is not None
+
+
 #: Where a host's fixed address is written (:func:`write_identity`), relative to its root.
 HOST0_NETWORK = "etc/systemd/network/10-host0.network"
 
@@ -77,7 +93,7 @@ def running_addresses(layout: Layout) -> dict[str, str]:
     found = {}
     for name in created_hosts(layout):
         network = host_paths(layout, name).upper / HOST0_NETWORK
-        if supervisor_pid(layout, name) is None or not network.is_file():
+        if not network.is_file() or not running(layout, name):
             continue
         match = re.search(r"^Address=([0-9.]+)/", network.read_text(), re.MULTILINE)
         if match:
@@ -86,7 +102,8 @@ def running_addresses(layout: Layout) -> dict[str, str]:
 
 
 def supervisor_pid(layout: Layout, name: str) -> int | None:
-    """The pid of a host's running supervisor, or None (a stale pid file is ignored)."""
+    """The pid of a host's running supervisor (machines without systemd), or None (a stale pid
+    file is ignored)."""
     pid = read_pid(host_paths(layout, name).pidfile)
     if pid is None:
         return None
@@ -95,12 +112,22 @@ def supervisor_pid(layout: Layout, name: str) -> int | None:
     return pid if ours and name in command else None
 
 
-def nspawn_command(nspawn: str, bridge: str, host: LabHost, root: Path) -> list[str]:
-    """The systemd-nspawn command that boots one host (no systemd or D-Bus on the machine)."""
+def nspawn_command(nspawn: str, bridge: str, host: LabHost, root: Path, kind: str) -> list[str]:
+    """The systemd-nspawn command that boots one host.
+
+    ``--keep-unit`` always: nspawn's cgroups go under its caller's, which is the host's own
+    delegated unit (systemd) or its own cgroups (supervisor). With systemd the host registers
+    with systemd-machined and links its journal when it can (``machinectl``, ``journalctl -M``);
+    without systemd there is no machined or system bus to register with (``--register=no``).
+    """
+    if kind == owner.SYSTEMD:
+        per_kind = ["--link-journal=try-guest"]
+    else:
+        per_kind = ["--link-journal=no", "--register=no"]
     return [
         nspawn, f"--directory={root}", f"--machine={host.name}", "--boot",
-        f"--network-bridge={bridge}", "--resolv-conf=off", "--link-journal=no",
-        "--timezone=off", "--register=no", "--keep-unit", "--console=read-only",
+        f"--network-bridge={bridge}", "--resolv-conf=off", *per_kind,
+        "--timezone=off", "--keep-unit", "--console=read-only",
     ]
 
 
@@ -146,16 +173,23 @@ def write_identity(config: LabConfig, host: LabHost, root: Path) -> None:
 
 
 def boot(config: LabConfig, host: LabHost) -> None:
-    """Start a host's supervisor (detached; it runs nspawn in the host's own cgroups).
+    """Start a host's nspawn without waiting for its boot: as a transient unit (systemd), else
+    under a detached supervisor in the host's own cgroups.
 
     Raises:
-        LabError: the supervisor did not start (the message shows the host's log).
+        LabError: the unit or the supervisor did not start (the message shows the host's log).
     """
     layout = config.layout
     paths = host_paths(layout, host.name)
-    groups = cgroups.create_host_groups(host.name)
     log = layout.host_log(host.name)
-    nspawn = nspawn_command(program("systemd-nspawn"), config.bridge, host, paths.merged)
+    kind = owner.kind()
+    nspawn = nspawn_command(program("systemd-nspawn"), config.bridge, host, paths.merged, kind)
+    if kind == owner.SYSTEMD:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        owner.start_host_unit(host.name, nspawn, log, BOOT_TIMEOUT, STOP_TIMEOUT)
+        return
+    groups = cgroups.create_host_groups(host.name)
     argv = [sys.executable, str(SUPERVISOR), "--name", host.name, "--pidfile", str(paths.pidfile)]
     argv += [arg for group in groups for arg in ("--cgroup", str(group))]
     status = run_logged([*argv, "--", *nspawn], log)
@@ -240,7 +274,9 @@ def record_link(config: LabConfig, host: LabHost) -> None:
 def stop(layout: Layout, names: list[str]) -> list[str]:
     """Power hosts off and make sure nothing of them is left running.
 
-    SIGTERM goes to each host's supervisor (or, without one, its nspawn): a clean poweroff.
+    With systemd: ``systemctl stop`` of their units (SIGTERM to nspawn, a clean poweroff;
+    systemd kills what is left after :data:`STOP_TIMEOUT` seconds); returns [].
+    Without: SIGTERM goes to each host's supervisor (or, without one, its nspawn): a clean poweroff.
     After :data:`STOP_TIMEOUT` seconds, or at once for a host with neither (leftover container
     processes), everything in the host's cgroups gets SIGKILL. Returns the names of the hosts
     whose processes had to be killed.
@@ -248,6 +284,11 @@ def stop(layout: Layout, names: list[str]) -> list[str]:
     Raises:
         LabError: processes survive SIGKILL.
     """
+    if owner.kind() == owner.SYSTEMD:
+        owner.stop_units([owner.host_unit(n) for n in names], timeout=STOP_TIMEOUT + 30)
+        for name in names:
+            _remove_link(layout, name)
+        return []
     polite = [n for n in names if _terminate(layout, n)]
     wait_until(lambda: not any(cgroups.host_pids(n) for n in polite), STOP_TIMEOUT, 0.2)
     killed = [n for n in names if cgroups.kill_host(n)]
@@ -281,7 +322,7 @@ def remove_dir(directory: Path) -> None:
 def _wait_one(config: LabConfig, host: LabHost, deadline: float) -> str:
     state = "unreachable"
     while time.monotonic() < deadline:
-        if supervisor_pid(config.layout, host.name) is None:
+        if not running(config.layout, host.name):
             log = config.layout.host_log(host.name)
             raise LabError(f"{host.name}: nspawn stopped during boot; see {log}:\n{tail(log)}")
         remaining = max(deadline - time.monotonic(), 1)

@@ -1,5 +1,5 @@
-"""The lab's base image: a cached mmdebstrap tarball of Debian 12, unpacked once as the read-only
-lower layer of every host's overlay.
+"""The lab's base images: a cached mmdebstrap tarball per Debian release (12 bookworm, 13
+trixie), unpacked once as the read-only lower layer of the overlays of that release's hosts.
 
 The tarball's name carries a hash of its recipe (packages, apt sources, options and the
 customize hook's source), so changing any of them builds a new image; an unchanged recipe
@@ -19,7 +19,8 @@ from pathlib import Path
 from libraryops.lab import imagehook
 from libraryops.lab.system import LabError, mounts, require_programs, run, tail
 
-SUITE = "bookworm"
+#: ``lab__release`` values and their Debian suites.
+SUITES = {"12": "bookworm", "13": "trixie"}
 VARIANT = "minbase"
 PACKAGES = (
     "systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "python3", "python3-apt",
@@ -37,67 +38,90 @@ class Image:
     """One base image version.
 
     Attributes:
-        image_id: ``bookworm-<16 hex digits of the recipe hash>``.
+        image_id: ``<suite>-<16 hex digits of the recipe hash>``, e.g. ``bookworm-0123...``.
         tarball: the cached mmdebstrap output.
         lower: the unpacked tree used as overlay lower layer (never written).
+        release: its ``lab__release`` (12 or 13).
     """
 
     image_id: str
     tarball: Path
     lower: Path
+    release: str = "12"
+
+    @property
+    def suite(self) -> str:
+        """Its Debian suite."""
+        return suite(self.release)
 
 
-def apt_sources(cache_url: str) -> list[str]:
+def suite(release: str) -> str:
+    """The Debian suite of a ``lab__release`` value.
+
+    Raises:
+        LabError: a release the lab does not build.
+    """
+    try:
+        return SUITES[release]
+    except KeyError:
+        raise LabError(f"lab__release {release!r}: the lab builds Debian "
+                       f"{' and '.join(SUITES)} (set 12 or 13)") from None
+
+
+def apt_sources(cache_url: str, release: str = "12") -> list[str]:
     """One-line apt sources for the image, all through the package cache at ``cache_url``."""
+    name = suite(release)
     return [
-        f"deb {cache_url}/debian {SUITE} main",
-        f"deb {cache_url}/debian {SUITE}-updates main",
-        f"deb {cache_url}/debian-security {SUITE}-security main",
+        f"deb {cache_url}/debian {name} main",
+        f"deb {cache_url}/debian {name}-updates main",
+        f"deb {cache_url}/debian-security {name}-security main",
     ]
 
 
-def recipe_id(cache_url: str, hook_source: str) -> str:
-    """``bookworm-<hash>``: a hash of everything that shapes the image."""
+def recipe_id(cache_url: str, hook_source: str, release: str = "12") -> str:
+    """``<suite>-<hash>``: a hash of everything that shapes the image."""
     recipe = {
-        "suite": SUITE, "variant": VARIANT, "packages": sorted(PACKAGES),
-        "options": OPTIONS, "sources": apt_sources(cache_url), "hook": hook_source,
+        "suite": suite(release), "variant": VARIANT, "packages": sorted(PACKAGES),
+        "options": OPTIONS, "sources": apt_sources(cache_url, release), "hook": hook_source,
     }
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
-    return f"{SUITE}-{digest[:16]}"
+    return f"{suite(release)}-{digest[:16]}"
 
 
-def current_image(images_dir: Path, cache_url: str) -> Image:
-    """The image the current recipe names (it may not be built yet)."""
-    image_id = recipe_id(cache_url, Path(imagehook.__file__).read_text())
-    return Image(image_id, images_dir / f"{image_id}.tar", images_dir / image_id)
+def current_image(images_dir: Path, cache_url: str, release: str = "12") -> Image:
+    """The image the current recipe names for a release (it may not be built yet)."""
+    image_id = recipe_id(cache_url, Path(imagehook.__file__).read_text(), release)
+    return Image(image_id, images_dir / f"{image_id}.tar", images_dir / image_id, release)
 
 
-def ensure_image(images_dir: Path, cache_url: str, logs: Path) -> tuple[Image, str]:
+def ensure_image(images_dir: Path, cache_url: str, logs: Path,
+                 release: str = "12") -> tuple[Image, str]:
     """Build the tarball and unpack the lower tree when missing; return the image and a note.
 
     Raises:
         LabError: mmdebstrap or tar failed (the message shows the end of the build log).
     """
-    image = current_image(images_dir, cache_url)
+    image = current_image(images_dir, cache_url, release)
     if image.lower.is_dir():
         return image, f"base image {image.image_id} cached"
     images_dir.mkdir(parents=True, exist_ok=True)
     notes = []
     if not image.tarball.is_file():
-        _build(image, cache_url, logs / "image-build.log")
+        _build(image, cache_url, logs / f"image-build-{image.suite}.log")
         notes.append("built")
     _unpack(image)
     notes.append("unpacked")
     return image, f"base image {image.image_id} {' and '.join(notes)}"
 
 
-def prune_images(images_dir: Path, keep: Image) -> list[str]:
-    """Remove other image versions that no overlay mount uses; return their ids."""
+def prune_images(images_dir: Path, keep: list[Image]) -> list[str]:
+    """Remove image versions other than ``keep`` that no overlay mount uses; return their ids."""
     in_use = " ".join(m.options for m in mounts() if m.fstype == "overlay")
+    kept = {image.image_id for image in keep}
     removed = []
-    for entry in sorted(images_dir.glob(f"{SUITE}-*")):
+    for entry in sorted(e for name in SUITES.values() for e in images_dir.glob(f"{name}-*")):
         image_id = entry.name.split(".")[0]
-        if image_id == keep.image_id or f"lowerdir={images_dir / image_id}" in in_use:
+        if image_id in kept or f"lowerdir={images_dir / image_id}" in in_use:
             continue
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -113,7 +137,7 @@ def mmdebstrap_command(image: Image, cache_url: str, output: Path) -> list[str]:
     return [
         "mmdebstrap", f"--variant={VARIANT}", *OPTIONS, "--quiet",
         f"--include={','.join(PACKAGES)}", f"--customize-hook={hook}",
-        SUITE, str(output), *apt_sources(cache_url),
+        image.suite, str(output), *apt_sources(cache_url, image.release),
     ]
 
 

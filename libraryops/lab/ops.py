@@ -8,12 +8,13 @@ pieces and every other host.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from libraryops.cloud import standin
-from libraryops.lab import cgroups, hosts, image, network, printer, proxy, render
+from libraryops.lab import cgroups, hosts, image, network, owner, printer, proxy, render
 from libraryops.lab.config import LabConfig, LabHost, Layout, load_config
 from libraryops.lab.system import (
     LabError,
@@ -21,13 +22,17 @@ from libraryops.lab.system import (
     require_programs,
     require_root,
     run,
+    tail,
     timed,
+    wait_until,
     write_file,
 )
 
 #: Programs ``up`` needs (mmdebstrap is checked only when an image must be built).
 UP_PROGRAMS = ("ip", "nft", "nginx", "systemd-nspawn", "ssh", "ssh-keygen", "mount", "umount",
-               "ippeveprinter", "dbus-run-session")
+               "ippeveprinter", "dbus-run-session", "ss")
+#: Seconds the ARM stand-in has to write its endpoint.
+ARM_START_TIMEOUT = 15
 
 
 @dataclass(frozen=True)
@@ -101,10 +106,9 @@ def up(site_dir: Path | str) -> list[str]:
         timed("lab-up", lambda: network.ensure_network(config))
         timed("lab-up", lambda: proxy.ensure_nginx(config))
         timed("lab-up", lambda: printer.ensure_printer(config))
-        timed("lab-up", lambda: "ARM stand-in at {} (pid {})".format(
-            *standin.start(layout.arm)[::2]))
-        base = _timed_image(config)
-        timed("lab-up", lambda: _start_hosts(config, base))
+        timed("lab-up", lambda: _ensure_arm(layout))
+        bases = _timed_images(config)
+        timed("lab-up", lambda: _start_hosts(config, bases))
     names = [h.name for h in config.hosts]
     print(f"lab-up: {len(names)} hosts up: {', '.join(names)} "
           f"({time.monotonic() - start:.1f} s)", flush=True)
@@ -154,7 +158,7 @@ def status(site_dir: Path | str) -> LabStatus:
     layout = config.layout
     found = []
     for host in config.hosts:
-        running = hosts.supervisor_pid(layout, host.name) is not None
+        running = hosts.running(layout, host.name)
         systemd = hosts.systemd_state(config, host, timeout=10) if running else "-"
         found.append(HostStatus(host.name, str(host.address), running, systemd))
     return LabStatus(
@@ -164,6 +168,28 @@ def status(site_dir: Path | str) -> LabStatus:
         nft_table=network.nft_table_exists(),
         printer_pid=printer.printer_pid(layout),
     )
+
+
+def _arm_daemon(layout: Layout) -> owner.Daemon:
+    """The ARM stand-in as the lab's owner runs it (``standin serve`` in the foreground)."""
+    return owner.Daemon(
+        name="arm", argv=(sys.executable, "-m", "libraryops.cloud.standin", "serve",
+                          "--state-dir", str(layout.arm), "--port", "0"),
+        log=layout.arm / "standin.log", pidfile=layout.arm / "server.pid",
+        marker="libraryops.cloud.standin")
+
+
+def _ensure_arm(layout: Layout) -> str:
+    running = standin.status(layout.arm)
+    if running is None:
+        (layout.arm / "endpoint.json").unlink(missing_ok=True)
+        owner.start_daemon(_arm_daemon(layout))
+        if not wait_until(lambda: standin.status(layout.arm) is not None, ARM_START_TIMEOUT):
+            log = _arm_daemon(layout).log
+            owner.stop_daemon(_arm_daemon(layout))
+            raise LabError(f"the ARM stand-in did not start; see {log}:\n{tail(log)}")
+        running = standin.status(layout.arm)
+    return f"ARM stand-in at {running['url']} (pid {running['pid']})"
 
 
 def _ensure_keys(config: LabConfig) -> str:
@@ -185,25 +211,31 @@ def _ensure_keys(config: LabConfig) -> str:
     return f"{key_note}, ssh config {'written' if changed else 'unchanged'} ({layout.ssh_config})"
 
 
-def _timed_image(config: LabConfig) -> image.Image:
-    result: list[image.Image] = []
+def _timed_images(config: LabConfig) -> dict[str, image.Image]:
+    """The base image of every release the inventory's hosts run, built when missing."""
+    result: dict[str, image.Image] = {}
+    for release in sorted({h.release for h in config.hosts}):
+        def build(release: str = release) -> str:
+            base, note = image.ensure_image(
+                config.layout.images, proxy.cache_url(config), config.layout.logs, release)
+            result[release] = base
+            return note
 
-    def build() -> str:
-        base, note = image.ensure_image(
-            config.layout.images, proxy.cache_url(config), config.layout.logs
-        )
-        result.append(base)
-        pruned = image.prune_images(config.layout.images, base)
-        return note + (f", removed old {', '.join(pruned)}" if pruned else "")
-
-    timed("lab-up", build)
-    return result[0]
+        timed("lab-up", build)
+    # Images of releases this inventory does not use stay for other inventories' hosts.
+    current = [image.current_image(config.layout.images, proxy.cache_url(config), r)
+               for r in image.SUITES]
+    pruned = image.prune_images(config.layout.images, current)
+    if pruned:
+        print(f"lab-up: removed old images {', '.join(pruned)}", flush=True)
+    return result
 
 
-def _start_hosts(config: LabConfig, base: image.Image) -> str:
+def _start_hosts(config: LabConfig, bases: dict[str, image.Image]) -> str:
     layout = config.layout
-    mount_note = cgroups.ensure_unified(layout.state_file)
-    stopped = [h for h in config.hosts if hosts.supervisor_pid(layout, h.name) is None]
+    supervised = owner.kind() == owner.SUPERVISOR
+    mount_note = cgroups.ensure_unified(layout.state_file) if supervised else ""
+    stopped = [h for h in config.hosts if not hosts.running(layout, h.name)]
     if not stopped:
         return f"all {len(config.hosts)} hosts already running"
     taken = hosts.running_addresses(layout)
@@ -215,7 +247,7 @@ def _start_hosts(config: LabConfig, base: image.Image) -> str:
                 f"(another inventory); take {other} down first or give {host.name} another "
                 "ansible_host")
     hosts.stop(layout, [h.name for h in stopped])  # leftovers of a half-made host, if any
-    kinds = [hosts.prepare(config, h, base) for h in stopped]
+    kinds = [hosts.prepare(config, h, bases[h.release]) for h in stopped]
     for host in stopped:
         hosts.boot(config, host)
     hosts.wait_ready(config, stopped)
@@ -233,9 +265,9 @@ def _remove_hosts(layout: Layout, only: LabConfig | None = None) -> str:
     # keeps a killed host's network namespace (and its veth) alive for minutes.
     if only is None:
         sockets = _close_ssh_masters(layout)
-        names = sorted(set(hosts.created_hosts(layout)) | set(cgroups.host_names()))
+        names = hosts.known_hosts(layout)
     else:
-        present = set(hosts.created_hosts(layout)) | set(cgroups.host_names())
+        present = set(hosts.known_hosts(layout))
         sockets = sum(_close_host_ssh_masters(only, host) for host in only.hosts)
         names = sorted(h.name for h in only.hosts if h.name in present)
     closed = f"closed {sockets} ssh connections; " if sockets else ""
@@ -244,7 +276,8 @@ def _remove_hosts(layout: Layout, only: LabConfig | None = None) -> str:
     killed = hosts.stop(layout, names)
     for name in names:
         hosts.unmount(layout.host_dir(name))
-    stuck = cgroups.remove_lab_groups(names if only is not None else None)
+    supervised = owner.kind() == owner.SUPERVISOR
+    stuck = cgroups.remove_lab_groups(names if only is not None else None) if supervised else []
     if stuck:
         raise LabError(f"cgroups still in use: {', '.join(map(str, stuck))}")
     for name in names:
@@ -257,7 +290,10 @@ def _remove_shared(config: LabConfig) -> str:
     layout = config.layout
     removed = ["nginx"] if proxy.stop_nginx(layout) else []
     removed += ["printer"] if printer.stop_printer(layout) else []
-    removed += ["ARM stand-in"] if standin.stop(layout.arm, clear=True) else []
+    removed += ["ARM stand-in"] if owner.stop_daemon(_arm_daemon(layout)) else []
+    standin.stop(layout.arm, clear=True)
+    if owner.kind() == owner.SYSTEMD:
+        removed += [owner.SLICE] if owner.stop_slice() else []
     removed += network.remove_network(config)
     unmounted = cgroups.release_unified(layout.state_file)
     removed += [unmounted] if unmounted else []

@@ -15,27 +15,20 @@ Two facts of ``ippeveprinter`` 2.4 shape how it is run:
   lab's nftables table drops :data:`PRINTER_PORT` on every interface but the bridge and loopback
   (:func:`libraryops.lab.render.nft_ruleset`).
 
-It runs in its own session (``setsid``); the session leader's pid is recorded in
-``<state>/printer/printer.pid`` and ``stop`` signals the whole process group.
+Its owner (:mod:`libraryops.lab.owner`) runs it: the unit ``libraryops-lab-printer.service``
+with systemd, else a session of its own whose leader's pid is in ``<state>/printer/printer.pid``.
+
+A desktop Debian's CUPS (``cups.service``, ``cups.socket``) holds ``localhost:631``; then the
+wildcard listener cannot bind, so both the bridge address and 127.0.0.1 are checked first.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 
-from libraryops.lab import render
+from libraryops.lab import owner, render
 from libraryops.lab.config import LabConfig, Layout
-from libraryops.lab.system import (
-    LabError,
-    process_cmdline,
-    program,
-    read_pid,
-    tail,
-    wait_until,
-)
+from libraryops.lab.system import LabError, port_user, program, tail, wait_until
 
 #: The printer's name as IPP clients see it (printer-info).
 PRINTER_NAME = "Lab Staff Printer"
@@ -60,62 +53,50 @@ def command(layout: Layout) -> list[str]:
     ]
 
 
+def daemon(layout: Layout) -> owner.Daemon:
+    """The printer as its owner runs it."""
+    return owner.Daemon(
+        name="printer", argv=tuple(command(layout)), log=layout.logs / "printer.log",
+        pidfile=layout.printer_pid, marker=str(layout.printer_spool))
+
+
 def printer_pid(layout: Layout) -> int | None:
-    """The pid (and process group) of the lab's running printer session, or None."""
-    pid = read_pid(layout.printer_pid)
-    if pid is None:
-        return None
-    cmdline = process_cmdline(pid)
-    return pid if "ippeveprinter" in cmdline and str(layout.printer_spool) in cmdline else None
+    """The pid of the lab's running printer (its D-Bus session's leader), or None."""
+    return owner.daemon_pid(daemon(layout))
 
 
 def ensure_printer(config: LabConfig) -> str:
     """Start the printer unless it runs; return what was done.
 
     Raises:
-        LabError: ippeveprinter or dbus-run-session is missing, the port is taken, or it did not
-            answer on the bridge address in time (the message shows its log).
+        LabError: ippeveprinter or dbus-run-session is missing, the port is taken (the message
+            names the program and its unit, e.g. cups.service), or it did not answer on the
+            bridge address in time (the message shows its log).
     """
     layout = config.layout
-    if printer_pid(layout) is not None:
+    printer = daemon(layout)
+    if owner.daemon_pid(printer) is not None:
         return f"printer running at {printer_uri(config)}"
     layout.printer_spool.mkdir(parents=True, exist_ok=True)
-    log = layout.logs / "printer.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    if _answers(config.bridge_ip):
-        raise LabError(f"port {render.PRINTER_PORT} on {config.bridge_ip} is already taken "
-                       "(a CUPS daemon on this machine?): stop it, the lab's printer needs it")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command(layout), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
-    layout.printer_pid.write_text(f"{proc.pid}\n")
-    if not wait_until(lambda: proc.poll() is None and _answers(config.bridge_ip), START_TIMEOUT):
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.wait()
-        layout.printer_pid.unlink(missing_ok=True)
-        raise LabError(f"ippeveprinter did not start on {config.bridge_ip}; see {log}:\n"
-                       f"{tail(log)}")
+    for address in (config.bridge_ip, "127.0.0.1"):
+        holder = port_user(address, render.PRINTER_PORT)
+        if holder:
+            raise LabError(
+                f"port {render.PRINTER_PORT} on {address} is taken by {holder}: the lab's "
+                "printer needs it (a CUPS daemon? `systemctl disable --now cups.service "
+                "cups.socket`)")
+    owner.start_daemon(printer)
+    if not wait_until(lambda: printer_pid(layout) is not None and _answers(config.bridge_ip),
+                      START_TIMEOUT):
+        owner.stop_daemon(printer)
+        raise LabError(f"ippeveprinter did not start on {config.bridge_ip}; see {printer.log}:\n"
+                       f"{tail(printer.log)}")
     return f"printer started at {printer_uri(config)}"
 
 
 def stop_printer(layout: Layout) -> bool:
-    """Stop the printer's process group (SIGTERM, SIGKILL after 10 s); True when one ran."""
-    pid = printer_pid(layout)
-    if pid is None:
-        layout.printer_pid.unlink(missing_ok=True)
-        return False
-    _signal_group(pid, signal.SIGTERM)
-    if not wait_until(lambda: printer_pid(layout) is None, 10):
-        _signal_group(pid, signal.SIGKILL)
-    layout.printer_pid.unlink(missing_ok=True)
-    return True
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        pass
+    """Stop the printer (its whole process group or unit); True when one ran."""
+    return owner.stop_daemon(daemon(layout))
 
 
 def _answers(address: str) -> bool:

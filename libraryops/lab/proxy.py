@@ -1,24 +1,27 @@
 """The lab's nginx on the bridge address: the shared package cache and the catalog page.
 
-Started by the lab with ``-c <state>/nginx/nginx.conf`` (pid, logs, temp files and the cache all
-in the state directory), reloaded only when its config changed; the cache survives ``down``.
+Runs in the foreground (``daemon off;``) under the machine's owner (:mod:`libraryops.lab.owner`:
+the unit ``libraryops-lab-nginx.service`` with systemd, else a detached session) with
+``-c <state>/nginx/nginx.conf`` (pid, logs, temp files and the cache all in the state
+directory); reloaded only when its config changed; the cache survives ``down``. It listens on
+the bridge address only, so it coexists with a web server on the machine's other addresses --
+but not with one on port 80 of *every* address (Debian's ``nginx.service`` default site), which
+:func:`ensure_nginx` names before starting.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 from pathlib import Path
 
-from libraryops.lab import render
+from libraryops.lab import aptsources, owner, render
 from libraryops.lab.config import LabConfig, Layout
 from libraryops.lab.system import (
     LabError,
-    process_cmdline,
-    read_pid,
+    port_user,
+    program,
     run,
-    run_logged,
     tail,
     wait_until,
     write_file,
@@ -32,59 +35,56 @@ def cache_url(config: LabConfig) -> str:
     return f"http://{config.bridge_ip}:{render.CACHE_PORT}"
 
 
+def daemon(layout: Layout, name: str = "nginx") -> owner.Daemon:
+    """The lab's nginx as its owner runs it (``name``: its unit's, for a second cache on one
+    machine such as the stock-machine harness's)."""
+    return owner.Daemon(
+        name=name, argv=(program("nginx"), "-c", str(layout.nginx_conf)),
+        log=layout.logs / "nginx-start.log", pidfile=layout.nginx_pid,
+        marker=str(layout.nginx_conf))
+
+
 def nginx_pid(layout: Layout) -> int | None:
-    """The pid of the lab's running nginx master, or None (a stale pid file is ignored)."""
-    pid = read_pid(layout.nginx_pid)
-    if pid is None:
-        return None
-    command = " ".join(process_cmdline(pid))
-    return pid if "nginx: master process" in command and str(layout.nginx_conf) in command else None
+    """The pid of the lab's running nginx master, or None."""
+    return owner.daemon_pid(daemon(layout))
 
 
-def ensure_nginx(config: LabConfig) -> str:
+def ensure_nginx(config: LabConfig, name: str = "nginx") -> str:
     """Start nginx, reload it when its config changed, or leave it; return what was done.
 
     Raises:
-        LabError: no nameserver to resolve the mirror with, the new config fails ``nginx -t``,
-            or nginx did not start (the message shows its error log).
+        LabError: the machine's apt sources name no usable Debian mirror, a mirror's host name
+            needs a nameserver and resolv.conf has none, a port the lab needs on the bridge
+            address is taken (the message names the program and its unit), the new config
+            fails ``nginx -t``, or nginx did not start (the message shows its error log).
     """
     layout = config.layout
     _make_dirs(layout)
     write_file(layout.www / "catalog" / "index.html", render.catalog_page())
+    upstreams = aptsources.lab_upstreams()
     resolvers = render.nameservers(RESOLV_CONF.read_text() if RESOLV_CONF.exists() else "")
-    if not resolvers:
+    if not resolvers and any(not u.is_address for u in upstreams.values()):
         raise LabError(f"no nameserver in {RESOLV_CONF}: nginx cannot resolve the mirror")
-    text = render.nginx_conf(config, resolvers)
-    pid = nginx_pid(layout)
+    text = render.nginx_conf(config, upstreams, resolvers)
+    lab_nginx = daemon(layout, name)
+    pid = owner.daemon_pid(lab_nginx)
     if pid and layout.nginx_conf.is_file() and layout.nginx_conf.read_text() == text:
         return "nginx running, config unchanged"
     candidate = layout.nginx_conf.with_name("nginx.conf.new")
     write_file(candidate, text)
     run(["nginx", "-t", "-q", "-c", str(candidate)])
-    os.replace(candidate, layout.nginx_conf)
+    candidate.replace(layout.nginx_conf)
     if pid:
-        os.kill(pid, signal.SIGHUP)
+        owner.signal_daemon(lab_nginx, signal.SIGHUP)
         return "nginx reloaded (config changed)"
-    _start(config)
+    _start(config, lab_nginx)
     return (f"nginx started on {config.bridge_ip} (:{render.CACHE_PORT} package cache, "
-            f":{render.CATALOG_PORT} catalog)")
+            f":{render.CATALOG_PORT} catalog, mirror {upstreams['debian'].url})")
 
 
-def stop_nginx(layout: Layout) -> bool:
-    """Stop the lab's nginx (SIGTERM, SIGKILL after 10 s); return True when one was running."""
-    pid = nginx_pid(layout)
-    if pid is None:
-        return False
-    workers = _children(pid)
-    os.kill(pid, signal.SIGTERM)
-    if not wait_until(lambda: nginx_pid(layout) is None, 10):
-        for victim in [pid, *workers]:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    layout.nginx_pid.unlink(missing_ok=True)
-    return True
+def stop_nginx(layout: Layout, name: str = "nginx") -> bool:
+    """Stop the lab's nginx; return True when one was running."""
+    return owner.stop_daemon(daemon(layout, name))
 
 
 def _make_dirs(layout: Layout) -> None:
@@ -95,16 +95,22 @@ def _make_dirs(layout: Layout) -> None:
         directory.chmod(0o755)
 
 
-def _start(config: LabConfig) -> None:
+def _start(config: LabConfig, lab_nginx: owner.Daemon) -> None:
+    for port in (render.CATALOG_PORT, render.CACHE_PORT):
+        holder = port_user(config.bridge_ip, port)
+        if holder:
+            raise LabError(
+                f"port {port} on {config.bridge_ip} is taken by {holder}: the lab's nginx needs "
+                "it (Debian's nginx.service listens on port 80 of every address: "
+                "`systemctl disable --now nginx`, or make it listen on other addresses)")
     layout = config.layout
     error_log = layout.logs / "nginx-error.log"
-    start_log = layout.logs / "nginx-start.log"
-    # nginx daemonizes itself (fork + setsid) and leaves none of our streams open.
-    status = run_logged(["nginx", "-c", str(layout.nginx_conf)], start_log)
-    if status != 0 or not wait_until(lambda: _listening(config), 10):
+    owner.start_daemon(lab_nginx)
+    if not wait_until(lambda: _listening(config), 10):
+        owner.stop_daemon(lab_nginx)
         raise LabError(
-            f"nginx did not start on {config.bridge_ip}; see {start_log} and {error_log}:\n"
-            f"{tail(start_log)}\n{tail(error_log)}"
+            f"nginx did not start on {config.bridge_ip}; see {lab_nginx.log} and {error_log}:\n"
+            f"{tail(lab_nginx.log)}\n{tail(error_log)}"
         )
 
 
@@ -114,15 +120,3 @@ def _listening(config: LabConfig) -> bool:
             return nginx_pid(config.layout) is not None
     except OSError:
         return False
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from libraryops.lab.aptsources import Upstream
 from libraryops.lab.config import LabConfig, LabHost
 
 #: The nftables table this tool owns (its only writer).
@@ -13,11 +14,9 @@ NFT_TABLE = "inet libraryops_lab"
 PRINTER_PORT = 631
 #: TCP ports lab hosts may reach on the bridge address: catalog, printer, apt cache.
 BRIDGE_PORTS = (80, PRINTER_PORT, 3142)
-#: The package cache's port and the upstream mirror it fronts (paths /debian/, /debian-security/).
+#: The package cache's port (paths /debian/, /debian-security/: :mod:`libraryops.lab.aptsources`).
 CACHE_PORT = 3142
 CATALOG_PORT = 80
-MIRROR_HOST = "deb.debian.org"
-MIRROR_ARCHIVES = ("debian", "debian-security")
 
 _HEADER = "# Written by libraryops.lab; `python -m libraryops.lab up` rewrites it: do not edit.\n"
 
@@ -96,9 +95,17 @@ def nameservers(resolv_conf: str) -> list[str]:
     return found
 
 
-def nginx_conf(config: LabConfig, resolvers: list[str]) -> str:
+def nginx_conf(config: LabConfig, upstreams: dict[str, Upstream], resolvers: list[str]) -> str:
     """nginx config: the shared package cache on :3142 and the catalog page on :80, both on the
-    bridge address only, with every path (pid, logs, temp, cache) in the state directory.
+    bridge address only, in the foreground (its owner runs it), with every path (pid, logs,
+    temp, cache) in the state directory.
+
+    Args:
+        config: the lab settings.
+        upstreams: archive name (the cache's URL path, e.g. ``debian``) -> the mirror archive
+            it forwards to (:func:`libraryops.lab.aptsources.lab_upstreams`).
+        resolvers: nameservers for mirror host names (may be empty when every mirror is an IP
+            address).
 
     Cache validity: pool/ and by-hash files never change (90 days); other index files (InRelease,
     ...) 2 minutes, then revalidated. ``proxy_cache_lock`` makes hosts asking for the same file
@@ -106,11 +113,13 @@ def nginx_conf(config: LabConfig, resolvers: list[str]) -> str:
     """
     layout = config.layout
     ip = config.bridge_ip
-    archives = "|".join(MIRROR_ARCHIVES)
     temp = layout.nginx_dir / "tmp"
+    resolver = (f"    resolver {' '.join(resolvers)} valid=300s ipv6=off;\n"
+                "    resolver_timeout 10s;\n") if resolvers else ""
     return (
         _HEADER
-        + "user www-data;\n"
+        + "daemon off;\n"
+        "user www-data;\n"
         "worker_processes 2;\n"
         f"pid {layout.nginx_pid};\n"
         f"error_log {layout.logs}/nginx-error.log warn;\n"
@@ -127,14 +136,12 @@ def nginx_conf(config: LabConfig, resolvers: list[str]) -> str:
             f"    {kind}_temp_path {temp}/{kind};\n"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
-        + f"    resolver {' '.join(resolvers)} valid=300s ipv6=off;\n"
-        "    resolver_timeout 10s;\n"
-        f"    proxy_cache_path {layout.package_cache} levels=1:2 keys_zone=apt:16m max_size=20g\n"
+        + resolver
+        + f"    proxy_cache_path {layout.package_cache} levels=1:2 keys_zone=apt:16m max_size=20g\n"
         "                     inactive=180d use_temp_path=off;\n"
         "\n"
         "    server {\n"
         f"        listen {ip}:{CACHE_PORT};\n"
-        f"        set $mirror {MIRROR_HOST};\n"
         "        proxy_cache apt;\n"
         "        proxy_cache_key $uri;\n"
         "        proxy_cache_lock on;\n"
@@ -145,18 +152,9 @@ def nginx_conf(config: LabConfig, resolvers: list[str]) -> str:
         "        proxy_ignore_headers Cache-Control Expires Set-Cookie X-Accel-Expires;\n"
         "        proxy_cache_valid 404 1m;\n"
         "        proxy_http_version 1.1;\n"
-        f"        proxy_set_header Host {MIRROR_HOST};\n"
-        '        proxy_set_header Connection "";\n'
         "        add_header X-Lab-Cache $upstream_cache_status always;\n"
-        f"        location ~ ^/({archives})/(pool/|dists/.*/by-hash/) {{\n"
-        "            proxy_cache_valid 200 90d;\n"
-        "            proxy_pass http://$mirror;\n"
-        "        }\n"
-        f"        location ~ ^/({archives})/ {{\n"
-        "            proxy_cache_valid 200 2m;\n"
-        "            proxy_pass http://$mirror;\n"
-        "        }\n"
-        "        location / {\n            return 404;\n        }\n"
+        + "".join(_mirror_locations(n, name, upstreams[name]) for n, name in enumerate(upstreams))
+        + "        location / {\n            return 404;\n        }\n"
         "    }\n"
         "\n"
         "    server {\n"
@@ -165,6 +163,32 @@ def nginx_conf(config: LabConfig, resolvers: list[str]) -> str:
         "        location = / {\n            return 302 /catalog/;\n        }\n"
         "    }\n"
         "}\n"
+    )
+
+
+def _mirror_locations(number: int, archive: str, upstream: Upstream) -> str:
+    """The cache's two locations for one archive: immutable files kept 90 days, indexes 2 min.
+
+    The mirror's host sits in a variable so nginx resolves it at request time (a mirror whose
+    address changes keeps working); ``rewrite`` maps ``/<archive>/`` to the mirror's own path.
+    """
+    variable = f"$mirror{number}"
+    tls = (f"            proxy_ssl_server_name on;\n"
+           f"            proxy_ssl_name {upstream.netloc.split(':')[0]};\n"
+           if upstream.scheme == "https" else "")
+    body = (
+        f"            rewrite ^/{archive}/(.*)$ {upstream.path}/$1 break;\n"
+        f"            proxy_set_header Host {upstream.netloc};\n"
+        '            proxy_set_header Connection "";\n'
+        + tls
+        + f"            proxy_pass {upstream.scheme}://{variable};\n"
+    )
+    return (
+        f"        set {variable} {upstream.netloc};\n"
+        f"        location ~ ^/{archive}/(pool/|dists/.*/by-hash/) {{\n"
+        "            proxy_cache_valid 200 90d;\n" + body + "        }\n"
+        f"        location ~ ^/{archive}/ {{\n"
+        "            proxy_cache_valid 200 2m;\n" + body + "        }\n"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -24,6 +25,9 @@ PACKAGES = {
     "nginx": "nginx-light",
     "ssh": "openssh-client",
     "ssh-keygen": "openssh-client",
+    "ss": "iproute2",
+    "systemctl": "systemd",
+    "systemd-run": "systemd",
     "systemd-nspawn": "systemd-container",
     "tar": "tar",
     "umount": "mount",
@@ -113,6 +117,40 @@ def run_logged(argv: list[str], log: Path, timeout: float = 30) -> int:
             ).returncode
         except subprocess.TimeoutExpired:
             raise LabError(f"{shlex.join(argv)}: did not return within {timeout:g} s") from None
+
+
+def port_user(address: str, port: int) -> str | None:
+    """Who already listens on TCP ``address:port`` (or on that port of every IPv4 address), as
+    ``"<program> (pid N, <systemd unit>)"``; None when nobody does.
+
+    Asks the kernel through ``ss -ltnp`` (iproute2) and names the unit from the process's
+    ``/proc/<pid>/cgroup`` when a systemd service or socket owns it.
+    """
+    listing = run(["ss", "-H", "-ltnp", f"sport = :{port}"], check=False).stdout
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or fields[3].rsplit(":", 1)[0] not in (address, "0.0.0.0", "*"):
+            continue
+        found = re.search(r'\("([^"]+)",pid=(\d+)', line)
+        if not found:
+            return f"a process (port {port})"
+        unit = _unit_of(int(found[2]))
+        return f"{found[1]} (pid {found[2]}{', ' + unit if unit else ''})"
+    return None
+
+
+def _unit_of(pid: int) -> str:
+    """The systemd unit (service, socket or scope) whose cgroup holds ``pid``, or ""."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        path = line.split(":", 2)[-1]
+        units = [p for p in path.split("/") if p.endswith((".service", ".socket", ".scope"))]
+        if units:
+            return units[-1]
+    return ""
 
 
 def write_file(path: Path, text: str, mode: int = 0o644) -> bool:

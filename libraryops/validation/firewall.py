@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from libraryops import firewall
 from libraryops.validation.base import Problem, Site, display_path
+from libraryops.validation.sshd import sshd_port
 
 #: The site's own firewall declarations, lowest precedence first (group_vars/all, one group's
 #: group_vars, host_vars).
@@ -48,7 +49,7 @@ def check_firewall(site: Site) -> Iterator[Problem]:
                 text = text.replace(f"declared by {name}", f"in {display_path(file)}: {name}")
             key = f"{problem.file}.{problem.key}" if problem.key else problem.file
             found.append(Problem(display_path(files[problem.file]), key, text, problem.allowed))
-        ssh = f"{hostvars.get('ansible_port') or 22}/tcp"
+        ssh = f"{sshd_port(hostvars)}/tcp"
         for rule in rules:
             if f"{rule.port}/{rule.proto}" == ssh and rule.action != "accept":
                 name = rule.declared_by[0]

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX, FUNCTION_GROUPS
 from libraryops.validation.base import Problem, Site, SiteFiles, display_path, mapping
 from libraryops.validation.files import group_entries
+from libraryops.validation.sshd import engine_port
 from libraryops.validation.values import address
 
 #: Host variables that hosts.yml may carry; everything else lives in group_vars/host_vars.
@@ -88,8 +89,7 @@ def check_membership(site: Site) -> Iterator[Problem]:
                           "63 characters")
     addresses: dict[tuple[str, str], str] = {}
     for host, hostvars in sorted(site.inventory.hosts.items()):
-        address = (same_address(hostvars.get("ansible_host", "")),
-                   str(hostvars.get("ansible_port", 22)))
+        address = (same_address(hostvars.get("ansible_host", "")), str(engine_port(hostvars)))
         if address[0] and address in addresses:
             yield Problem(where, f"hosts.{host}.ansible_host",
                           f"the same address and port as {addresses[address]}",

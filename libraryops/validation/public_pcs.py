@@ -23,6 +23,10 @@ class PublicPcModel(BaseModel):
         None, strict=True, ge=1, le=480, description="whole minutes, 1-480")
     public_pc__idle_warning_seconds: int | None = Field(
         None, strict=True, ge=10, le=600, description="whole seconds, 10-600")
+    public_pc__urgent_warning_seconds: int | None = Field(
+        None, strict=True, ge=10, le=1800,
+        description="whole seconds, 10-1800, a patron is warned before an urgent update ends "
+                    "the session")
     public_pc__usb_storage: Literal["allowed", "blocked"] | None = Field(
         None, description="allowed or blocked")
     public_pc__print_queue_name: Annotated[str, Field(

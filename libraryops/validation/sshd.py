@@ -1,5 +1,9 @@
-"""sshd (role sshd): the management networks SSH is let in from, the groups allowed to log in
-(never locking out the account the engines connect as).
+"""sshd (role sshd): the port, the management networks SSH is let in from, the groups allowed
+to log in (never locking out the account the engines connect as).
+
+One port, ``sshd__port`` (the role's contract: default 22), is where sshd listens, what the
+firewall rule sshd declares lets in, and what this module checks the engines connect to
+(:func:`sshd_port`, :func:`engine_port`); the firewall check uses the same.
 """
 
 from __future__ import annotations
@@ -12,6 +16,20 @@ from libraryops import exposure
 from libraryops.role_specs import role_default
 from libraryops.validation.base import fail, model_checker
 from libraryops.validation.values import Network
+
+#: The port Ansible and pyinfra connect to when a host sets no ``ansible_port``: OpenSSH's
+#: default (ssh_config(5), ``Port``), a fact about the client, not a setting of this project.
+OPENSSH_DEFAULT_PORT = 22
+
+
+def engine_port(hostvars: dict) -> int:
+    """The TCP port the engines connect to a host on: ``ansible_port``, else OpenSSH's default."""
+    return int(hostvars.get("ansible_port") or OPENSSH_DEFAULT_PORT)
+
+
+def sshd_port(hostvars: dict) -> int:
+    """The port sshd listens on after a converge: ``sshd__port``, else the role's default."""
+    return int(hostvars.get("sshd__port") or role_default("sshd", "sshd__port"))
 
 
 class SshdModel(BaseModel):
@@ -27,6 +45,24 @@ class SshdModel(BaseModel):
         None, description="a list of Unix group names, at least one")
     sshd__password_authentication: bool | None = Field(None, strict=True,
                                                        description="true or false")
+    sshd__port: int | None = Field(
+        None, strict=True, ge=1, le=65535, validate_default=True,
+        description="a TCP port, 1-65535, the one the engines connect to")
+
+    @field_validator("sshd__port")
+    @classmethod
+    def _where_the_engines_connect(cls, port: int | None, info: ValidationInfo) -> int | None:
+        """sshd must listen where the engines connect (``ansible_port``): a converge that
+        moved it elsewhere would lock the manager out."""
+        context = info.context or {}
+        wanted = engine_port(context)
+        listens = sshd_port({**context, "sshd__port": port})
+        if listens != wanted:
+            whose = "" if port is not None else " (the role's default)"
+            raise fail("port", f"sshd would listen on {listens}{whose}, but the engines connect "
+                               f"to {wanted} (ansible_port): converging would lock the manager out",
+                       allowed=f"{wanted}, or ansible_port set to the new port as well")
+        return port
 
     @field_validator("sshd__management_networks")
     @classmethod

@@ -13,10 +13,10 @@ import datetime as dt
 import pytest
 
 from libraryops import clock, paths
+from libraryops.engines import Pipeline
 from libraryops.hours import BranchHours
 from libraryops.hours_values import dst_changes
 from libraryops.inventory import load_site
-from libraryops.pipeline import Pipeline
 
 LAB = load_site(paths.site_dir("lab"))
 HOURS = BranchHours.from_vars(LAB.hosts[LAB.branches["branch_main"][0]])

@@ -103,7 +103,8 @@ def controller_ssh(inventory_vars):
         argv = ["ssh", *shlex.split(inventory_vars.get("ansible_ssh_common_args", "")),
                 "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=5", "-o", "LogLevel=INFO", *options,
-                "-p", str(inventory_vars.get("ansible_port", 22)),
+                *(["-p", str(inventory_vars["ansible_port"])] if "ansible_port" in inventory_vars
+                  else []),
                 f"{user}@{inventory_vars['ansible_host']}", command]
         return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
 

@@ -27,7 +27,12 @@ def test_inbound_policy_is_drop_and_loaded_at_boot(host):
     assert host.service("nftables").is_enabled
 
 
-def test_inventory_rules_and_ssh_are_in_nfts_view(host, inventory_vars):
+def _ssh(role_vars):
+    """sshd's port/proto key: the one port sshd listens on and declares (``sshd__port``)."""
+    return f"{role_vars('sshd')['sshd__port']}/tcp"
+
+
+def test_inventory_rules_and_ssh_are_in_nfts_view(host, inventory_vars, role_vars):
     """nft's own listing holds a rule for SSH and for each port/proto the inventory declares
     (roles may declare more: the AP's, for instance)."""
     ports = set()
@@ -37,13 +42,12 @@ def test_inventory_rules_and_ssh_are_in_nfts_view(host, inventory_vars):
             payload = match.get("left", {}).get("payload", {})
             if payload.get("field") == "dport":
                 ports.add(f"{match['right']}/{payload['protocol']}")
-    ssh = f"{inventory_vars.get('ansible_port', 22)}/tcp"
-    assert _declared(inventory_vars) | {ssh} <= ports
+    assert _declared(inventory_vars) | {_ssh(role_vars)} <= ports
 
 
 def test_lab_only_undeclared_port_is_refused_from_another_host_while_ssh_works(
-        host, other_host, inventory_vars, lab_only):
-    declared = _declared(inventory_vars) | {"22/tcp"}
+        host, other_host, inventory_vars, role_vars, lab_only):
+    declared = _declared(inventory_vars) | {_ssh(role_vars)}
     port = next(p for p in range(18080, 18180) if f"{p}/tcp" not in declared
                 and not host.socket(f"tcp://0.0.0.0:{p}").is_listening)
     unit = f"libraryops-probe-{port}"
@@ -58,7 +62,7 @@ def test_lab_only_undeclared_port_is_refused_from_another_host_while_ssh_works(
         assert _wait_listening(host, port)
         assert can_connect(host, "127.0.0.1", port), "the listener answers on the host itself"
         assert not can_connect(other_host, address, port), "the firewall let it through"
-        assert can_connect(other_host, address, inventory_vars.get("ansible_port", 22))
+        assert can_connect(other_host, address, role_vars("sshd")["sshd__port"])
     finally:
         host.run(f"systemctl stop {unit}")
 

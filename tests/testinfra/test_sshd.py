@@ -32,6 +32,7 @@ def test_sshd_effective_settings_match_inventory(host, role_vars):
     assert effective["kexalgorithms"].split(",") == settings["sshd__kex_algorithms"]
     assert effective["macs"].split(",") == settings["sshd__macs"]
     assert effective["banner"] == settings["sshd__banner"]
+    assert effective["port"].split() == [str(settings["sshd__port"])]
     assert effective["x11forwarding"] == "no"
 
 

@@ -11,6 +11,7 @@ SETTINGS = {
     "lab__bridge_name": "lolab0",
     "lab__bridge_address": "10.123.0.1/24",
     "lab__state_dir": "/var/lib/libraryops-lab",
+    "lab__release": "12",
 }
 
 
@@ -27,6 +28,13 @@ def test_reads_bridge_state_dir_and_sorted_hosts():
     assert [(h.name, str(h.address)) for h in config.hosts] == [
         ("pub-01", "10.123.0.11"), ("pub-02", "10.123.0.12"),
     ]
+
+
+def test_each_host_has_its_own_release():
+    hostvars = hosts(**{"pub-01": "10.123.0.11", "pub-02": "10.123.0.12"})
+    hostvars["pub-02"]["lab__release"] = "13"
+    config = config_from_hosts(hostvars, {})
+    assert [(h.name, h.release) for h in config.hosts] == [("pub-01", "12"), ("pub-02", "13")]
 
 
 def test_environment_overrides_state_dir():
@@ -48,6 +56,8 @@ def test_environment_overrides_state_dir():
         ({"ansible_host": "10.9.9.9"}, "not a free host address of the lab subnet"),
         ({"ansible_host": "10.123.0.1"}, "not a free host address"),
         ({"ansible_host": "pc.example"}, "is not an IPv4 address"),
+        ({"lab__release": None}, "pc: lab__release is not set"),
+        ({"lab__release": "11"}, "lab__release '11' is not a release the lab builds"),
     ],
 )
 def test_refuses_bad_settings(vars_, message):

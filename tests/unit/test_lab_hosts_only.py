@@ -8,6 +8,7 @@ SETTINGS = {
     "lab__bridge_name": "lolab0",
     "lab__bridge_address": "10.123.0.1/24",
     "lab__state_dir": "/var/lib/libraryops-lab",
+    "lab__release": "12",
 }
 CONFIG = config_from_hosts(
     {"mol-a": {**SETTINGS, "ansible_host": "10.123.0.101", "ansible_user": "root"}}, {})

@@ -41,3 +41,13 @@ def test_current_image_names_tarball_and_lower_dir_by_recipe():
     base = image.current_image(Path("/state/images"), CACHE)
     assert base.tarball == Path(f"/state/images/{base.image_id}.tar")
     assert base.lower == Path(f"/state/images/{base.image_id}")
+
+
+def test_each_release_has_its_own_image_and_sources():
+    trixie = image.current_image(Path("/state/images"), CACHE, "13")
+    assert trixie.image_id.startswith("trixie-") and trixie.suite == "trixie"
+    assert trixie.image_id != image.current_image(Path("/state/images"), CACHE, "12").image_id
+    argv = image.mmdebstrap_command(trixie, CACHE, Path("/x.partial"))
+    assert argv[-5:] == ["trixie", "/x.partial", *image.apt_sources(CACHE, "13")]
+    assert image.apt_sources(CACHE, "13")[2] == (
+        "deb http://10.123.0.1:3142/debian-security trixie-security main")

@@ -59,7 +59,7 @@ def test_nspawn_command_has_the_lab_notes_options(tmp_path):
     from libraryops.lab.config import LabHost
 
     argv = nspawn_command("/usr/bin/systemd-nspawn", "lolab0",
-                          LabHost("pc", IPv4Address("10.123.0.11")), tmp_path)
+                          LabHost("pc", IPv4Address("10.123.0.11"), "12"), tmp_path, "supervisor")
     for option in ("--boot", "--network-bridge=lolab0", "--resolv-conf=off", "--register=no",
                    "--keep-unit", "--link-journal=no", "--console=read-only", "--machine=pc"):
         assert option in argv
@@ -112,7 +112,7 @@ def test_a_host_degraded_only_by_a_login_manager_is_reset_not_refused(
         class layout:
             host_log = staticmethod(lambda name: tmp_path / f"{name}.log")
 
-    host = LabHost("pc", IPv4Address("10.123.0.11"))
+    host = LabHost("pc", IPv4Address("10.123.0.11"), "12")
     if ready:
         hosts.wait_ready(Config, [host], timeout=5)
         assert ["systemctl", "reset-failed", "user@*.service"] in calls

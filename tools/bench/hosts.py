@@ -14,9 +14,10 @@ import yaml
 
 from libraryops import paths
 from libraryops.cloud import standin
-from libraryops.lab.hosts import host_paths, supervisor_pid
+from libraryops.engines import BIN
+from libraryops.lab.hosts import host_paths
+from libraryops.lab.hosts import running as host_running
 from libraryops.lab.system import exclusive
-from libraryops.pipeline import BIN
 from tools.bench.sampling import kill_group
 from tools.bench.settings import (
     CLONE_EXCLUDES,
@@ -138,7 +139,7 @@ class LabHosts:
         self.close_masters([address])
         subprocess.run(["ssh", *self.ssh_options(), f"root@{address}", "systemctl poweroff"],
                        capture_output=True, timeout=30, check=False)
-        while supervisor_pid(layout, source) is not None:
+        while host_running(layout, source):
             if time.monotonic() - began > SESSION_TIMEOUT:
                 raise BenchError(f"{source} did not power off in {SESSION_TIMEOUT} s")
             time.sleep(0.5)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from libraryops import paths
+from libraryops.engines import BIN, Pipeline
 from libraryops.lab.config import LabConfig, load_config
-from libraryops.lab.hosts import supervisor_pid
-from libraryops.pipeline import BIN, Pipeline
+from libraryops.lab.hosts import running as host_running
 from tools.bench.hosts import LabHosts
 from tools.bench.runs import MeasuredRuns
 from tools.bench.sampling import TreeSampler, all_pids, kill_group
@@ -91,7 +91,7 @@ class Bench(LabHosts, MeasuredRuns):
 
     def env(self, site: Path, **extra: str) -> dict[str, str]:
         """The engines' environment for a bench site: the pipeline's own
-        (:attr:`libraryops.pipeline.Pipeline.env`), without the canary filter of `make apply`."""
+        (:attr:`libraryops.engines.Pipeline.env`), without the canary filter of `make apply`."""
         env = dict(Pipeline("lab", inventory=site).env)
         env.pop("LIBRARYOPS_VERIFY_HOSTS", None)
         env.update(extra)
@@ -172,7 +172,7 @@ class Bench(LabHosts, MeasuredRuns):
         if not sample.ok:
             self.problems.append(f"{sample.engine} {sample.phase} n={sample.n} rep "
                                  f"{sample.rep}: {sample.note}")
-            gone = sorted(h for h in self.running if supervisor_pid(self.lab.layout, h) is None)
+            gone = sorted(h for h in self.running if not host_running(self.lab.layout, h))
             if gone:
                 raise BenchError(f"bench hosts {', '.join(gone)} are gone (did someone run "
                                  "`make lab-down`?): stopping")

@@ -16,7 +16,7 @@ import yaml
 from libraryops import report
 from libraryops.cloud import spec as azure_spec
 from libraryops.cloud import standin
-from libraryops.pipeline import BIN, testinfra_argv
+from libraryops.engines import BIN, testinfra_argv
 from tools.bench.settings import (
     AZURE_RESOURCES,
     PLAYBOOK,

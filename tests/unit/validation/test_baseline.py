@@ -283,3 +283,51 @@ def test_a_fixed_reboot_time_must_be_inside_every_opening_days_patch_window(
 def test_an_empty_firewall_key_is_still_named(key):  # found by tests/unit/properties
     _, problems = firewall.merge([("firewall__rules", {key: None})])
     assert [p.key for p in problems] == [repr(key)]
+
+
+# --- one SSH port: sshd__port feeds the drop-in, the firewall rule and validation -------------
+
+
+def test_sshd_elsewhere_than_the_engines_connect_is_refused(example, capsys):
+    edit(example, SSHD, "sshd__password_authentication: false\n",
+         "sshd__password_authentication: false\nsshd__port: 2222\n")
+    assert_problems(example, capsys, [
+        (SSHD, "sshd__port", "sshd would listen on 2222, but the engines connect to 22 "
+                             "(ansible_port): converging would lock the manager out (allowed: "
+                             "22, or ansible_port set to the new port as well)")])
+
+
+def test_the_engines_on_another_port_than_the_roles_default_is_refused(example, capsys):
+    write(example, "group_vars/all/connection.yml",
+          (example / "group_vars/all/connection.yml").read_text() + "ansible_port: 2222\n")
+    assert_problems(example, capsys, [
+        (SSHD, "sshd__port", "sshd would listen on 22 (the role's default), but the engines "
+                             "connect to 2222")])
+
+
+def test_the_firewall_check_follows_sshd_port(example, capsys):
+    edit(example, SSHD, "sshd__password_authentication: false\n",
+         "sshd__password_authentication: false\nsshd__port: 2222\n")
+    write(example, "group_vars/all/connection.yml",
+          (example / "group_vars/all/connection.yml").read_text() + "ansible_port: 2222\n")
+    edit(example, FIREWALL, '"9100/tcp":', '"2222/tcp":\n    action: drop\n  "9100/tcp":')
+    assert_problems(example, capsys, [
+        (FIREWALL, "firewall__rules.2222/tcp", "drops SSH, the port the engines connect to")])
+
+
+def test_sshd_port_feeds_the_drop_in_and_the_firewall_rule():
+    """The role's own default and template, rendered by Ansible's templar with sshd__port 2222:
+    the drop-in listens there and the rule sshd declares to the firewall lets that port in."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    from libraryops import role_specs
+
+    hostvars = {**role_specs.defaults("sshd"), "sshd__port": 2222,
+                "sshd__management_networks": ["198.51.100.0/28"], "ansible_managed": "managed"}
+    templar = Templar(loader=DataLoader(), variables=hostvars)
+    rules = templar.template(trust_as_template(hostvars["sshd__firewall__dependent_rules"]))
+    assert list(rules) == ["2222/tcp"]
+    assert rules["2222/tcp"]["sources"] == ["198.51.100.0/28"]
+    template = (role_specs.ROLES / "sshd" / "templates" / "sshd.conf.j2").read_text()
+    assert "\nPort 2222\n" in templar.template(trust_as_template(template))
