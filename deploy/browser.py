@@ -13,6 +13,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
+from deploy.defaults import DEFAULTS
 from deploy.packages import install
 
 POLICIES_PATH = "/etc/firefox/policies/policies.json"
@@ -64,11 +65,7 @@ def render_policies(catalog_url: str, patron_home: str, allow: list[str],
     return json.dumps({"policies": policies}, indent=2, sort_keys=True) + "\n"
 
 
-@deploy("Browser lockdown", data_defaults={
-    "public_pc__patron_user": "patron",
-    "public_pc__browser_allow_urls": [],
-    "public_pc__browser_block_urls": [],
-})
+@deploy("Browser lockdown", data_defaults=DEFAULTS)
 def browser_lockdown():
     """Install Firefox ESR and its policies (root-owned, world-readable, never user-writable)."""
     data = host.data

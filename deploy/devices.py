@@ -11,6 +11,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, server
 from pyinfra.operations.util import any_changed
 
+from deploy.defaults import DEFAULTS
 from deploy.facts import CupsDefaultQueue, CupsQueues
 from deploy.packages import install
 
@@ -25,7 +26,7 @@ ACCESSIBILITY_PACKAGES = ["onboard", "magnus", "orca"]
 _CUPSD_PRIVACY = {"PreserveJobHistory": "No", "PreserveJobFiles": "No"}
 
 
-@deploy("USB storage policy", data_defaults={"public_pc__usb_storage": "allowed"})
+@deploy("USB storage policy", data_defaults=DEFAULTS)
 def usb_storage():
     """``public_pc__usb_storage``: ``allowed`` (the reset wipes what patrons copy to home) or
     ``blocked`` (a udev rule de-authorizes USB mass-storage interfaces)."""
@@ -37,7 +38,7 @@ def usb_storage():
                    present=False)
 
 
-@deploy("Print release queue", data_defaults={"public_pc__print_queue_name": "release"})
+@deploy("Print release queue", data_defaults=DEFAULTS)
 def print_queue():
     """CUPS with the branch's print-release queue as the default destination.
 

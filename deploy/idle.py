@@ -7,6 +7,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, systemd
 from pyinfra.operations.util import any_changed
 
+from deploy.defaults import DEFAULTS
+
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = "/usr/local/sbin/libraryops-idle-logout"
 UNIT = "libraryops-idle-logout.service"
@@ -14,11 +16,7 @@ UNIT = "libraryops-idle-logout.service"
 CHECK_INTERVAL_SECONDS = 5
 
 
-@deploy("Idle logout", data_defaults={
-    "public_pc__patron_user": "patron",
-    "public_pc__idle_logout_minutes": 20,
-    "public_pc__idle_warning_seconds": 60,
-})
+@deploy("Idle logout", data_defaults=DEFAULTS)
 def idle_logout():
     """Install and start the root-run idle watcher.
 

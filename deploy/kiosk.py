@@ -13,6 +13,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server
 
+from deploy.defaults import DEFAULTS
 from deploy.packages import install
 from deploy.reset import CLEANUP_SCRIPT
 
@@ -36,14 +37,7 @@ DESKTOP_PACKAGES = [
 ]
 
 
-@deploy("Kiosk session", data_defaults={
-    "public_pc__patron_user": "patron",
-    "public_pc__patron_can_power_off": False,
-    "public_pc__xserver_packages": ["xserver-xorg-core", "xserver-xorg-input-libinput",
-                                    "xserver-xorg-video-all"],
-    "public_pc__xserver_command": "",
-    "public_pc__lab_no_vt": False,
-})
+@deploy("Kiosk session", data_defaults=DEFAULTS)
 def kiosk_session():
     """Install the desktop and configure LightDM and polkit for the patron kiosk.
 

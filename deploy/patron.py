@@ -4,8 +4,10 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import server
 
+from deploy.defaults import DEFAULTS
 
-@deploy("Patron account", data_defaults={"public_pc__patron_user": "patron"})
+
+@deploy("Patron account", data_defaults=DEFAULTS)
 def patron_account():
     """Ensure the patron account exists with no password and no supplementary groups.
 

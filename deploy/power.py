@@ -74,6 +74,7 @@ from pyinfra.api.util import get_template
 from pyinfra.operations import files, systemd
 from pyinfra.operations.util import any_changed
 
+from deploy.defaults import DEFAULTS
 from libraryops.hours import BranchHours
 from libraryops.hours_values import CLOSURES_PATH, EVENTS, OFFSET_SUFFIX
 
@@ -219,10 +220,7 @@ def render_script(hours: BranchHours, actions: str, patron: str) -> str:
                      for t in plan["timers"] if t["event"] == "wake"])
 
 
-@deploy("Power schedule", data_defaults={
-    "public_pc__patron_user": "patron",
-    "public_pc__power_actions": "act",
-})
+@deploy("Power schedule", data_defaults=DEFAULTS)
 def power_schedule():
     """Render the closures file, the power script and the wake/warn/shutdown timers.
 

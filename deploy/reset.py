@@ -12,6 +12,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
+from deploy.defaults import DEFAULTS
 from deploy.packages import install
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -23,7 +24,7 @@ STATUS_FILE = "/var/lib/libraryops/session-reset.status"
 SKELETON_DIRS = ("Desktop", "Downloads")
 
 
-@deploy("Reset on logout", data_defaults={"public_pc__patron_user": "patron"})
+@deploy("Reset on logout", data_defaults=DEFAULTS)
 def session_reset():
     """Install the skeleton and the cleanup script (with the tools it calls: at, cron, CUPS)."""
     install("Reset tools (at, cron)", ["at", "cron"])

@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+from deploy.defaults import DEFAULTS
 from libraryops import catchup, clock, hoststate, paths, redact, report, revision
 from libraryops.engines import BIN, CHANGES, PhaseFailed, Pipeline
 from libraryops.hoststate import HostState, State
@@ -38,9 +39,6 @@ from libraryops.inventory import InventoryError, hosts_file, load_site
 
 #: The public PCs' session script (deploy/idle.py): its ``end-after-warning`` mode.
 IDLE_SCRIPT = "/usr/local/sbin/libraryops-idle-logout"
-#: Seconds a patron is warned before an urgent update ends the session (the inventory's
-#: ``public_pc__urgent_warning_seconds`` wins).
-URGENT_WARNING_SECONDS = 300
 #: Exit status of a run whose hosts not converged are all pending (off as scheduled or deferred
 #: by opening hours: a catch-up run brings them); ``PENDING_OK=1`` makes make exit 0 then.
 PENDING = 3
@@ -188,7 +186,7 @@ def end_sessions_for_urgent(p: Pipeline, site, hosts: list[str], reason: str) ->
     by_seconds: dict[int, list[str]] = {}
     for host in hosts:
         seconds = int(site.hosts[host].get("public_pc__urgent_warning_seconds",
-                                           URGENT_WARNING_SECONDS))
+                                           DEFAULTS["public_pc__urgent_warning_seconds"]))
         by_seconds.setdefault(seconds, []).append(host)
     for seconds, group in sorted(by_seconds.items()):
         command = shlex.join([IDLE_SCRIPT, "end-after-warning", str(seconds), reason[:100]])

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from deploy.defaults import DEFAULTS
 from libraryops.validation.base import Problem, Site, fail
 from libraryops.validation.values import LinuxUserName, NonEmptyText
 
@@ -60,7 +61,9 @@ class PublicPcModel(BaseModel):
     @classmethod
     def _warning_inside_idle(cls, warning: int | None, info: ValidationInfo) -> int | None:
         minutes = info.data.get("public_pc__idle_logout_minutes")
-        if minutes is not None and warning is not None and warning >= minutes * 60:
+        if minutes is None:
+            minutes = DEFAULTS["public_pc__idle_logout_minutes"]
+        if warning is not None and warning >= minutes * 60:
             raise fail("warning", "the warning is as long as the idle time itself",
                         allowed=f"fewer than public_pc__idle_logout_minutes x 60 = {minutes * 60}")
         return warning

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.defaults import DEFAULTS
 from libraryops import clock, role_specs
 from libraryops.hours import BranchHours
 from libraryops.report import HOST_PROPERTY
@@ -63,6 +64,13 @@ def inventory_vars(host):
     ``"<secret>"`` so that no test output can ever show one. Tests compare presence, not values."""
     return {k: "<secret>" if is_secret_name(k) else v
             for k, v in host.ansible.get_variables().items()}
+
+
+@pytest.fixture(scope="module")
+def public_pc_vars(inventory_vars):
+    """A public PC's effective settings: the deploy's defaults (deploy/defaults.py, what the
+    pyinfra deploy applied) overlaid with the inventory's variables (:func:`inventory_vars`)."""
+    return {**DEFAULTS, **inventory_vars}
 
 
 @pytest.fixture(scope="module")

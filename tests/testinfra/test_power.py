@@ -152,11 +152,11 @@ def _next_wake_logged(lines):
 
 
 def test_lab_only_the_shutdown_service_acts_when_the_plan_says_and_only_then(
-        host, hours, inventory_vars, plan, reports, timers, now, lab_only, power_journal):
+        host, hours, public_pc_vars, plan, reports, timers, now, lab_only, power_journal):
     """As of the next shutdown the plan has (the clock of that instant, given to the real
     service), the service logs the poweroff it would make in log mode and the next wake the
     hours model has; as of a shutdown firing on a closure date it does nothing."""
-    if inventory_vars.get("public_pc__power_actions", "act") != "log":
+    if public_pc_vars["public_pc__power_actions"] != "log":
         pytest.skip("power actions are not in log mode here: the shutdown would be real")
     service, at = _firing(reports, plan, "shutdown", now, "acts")
     cursor = _journal_cursor(host)
@@ -177,10 +177,10 @@ def test_lab_only_the_shutdown_service_acts_when_the_plan_says_and_only_then(
 
 
 def test_lab_only_the_warning_reaches_the_patron_and_the_journal(
-        host, inventory_vars, plan, reports, timers, now, lab_only, power_journal):
-    if inventory_vars.get("public_pc__power_actions", "act") != "log":
+        host, public_pc_vars, plan, reports, timers, now, lab_only, power_journal):
+    if public_pc_vars["public_pc__power_actions"] != "log":
         pytest.skip("not in log mode: a real patron would see a test warning")
-    patron = inventory_vars.get("public_pc__patron_user", "patron")
+    patron = public_pc_vars["public_pc__patron_user"]
     service, at = _firing(reports, plan, "warn", now, "acts")
     cursor = _journal_cursor(host)
     try:

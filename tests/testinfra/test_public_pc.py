@@ -17,8 +17,8 @@ SKELETON = "/etc/libraryops/patron-skeleton"
 
 
 @pytest.fixture
-def patron(inventory_vars):
-    return inventory_vars.get("public_pc__patron_user", "patron")
+def patron(public_pc_vars):
+    return public_pc_vars["public_pc__patron_user"]
 
 
 def _patron_sessions(host, patron):
@@ -59,10 +59,10 @@ def test_the_patron_is_logged_in_on_the_seat(host, patron):
 
 
 @pytest.mark.parametrize("method", ["CanPowerOff", "CanReboot", "CanHalt"])
-def test_patron_power_actions_follow_the_inventory(host, patron, inventory_vars, method):
+def test_patron_power_actions_follow_the_inventory(host, patron, public_pc_vars, method):
     # logind's own answer to the patron (what the desktop asks before offering the button); it
     # asks polkit, so it reflects the rule: "yes", "no" or "challenge" (org.freedesktop.login1).
-    expected = "yes" if inventory_vars.get("public_pc__patron_can_power_off", False) else "no"
+    expected = "yes" if public_pc_vars["public_pc__patron_can_power_off"] else "no"
     answer = host.check_output(
         f"sudo -u {patron} busctl --system call org.freedesktop.login1 /org/freedesktop/login1 "
         f"org.freedesktop.login1.Manager {method}")
@@ -100,19 +100,19 @@ def test_idle_watcher_is_running(host):
     assert watcher.is_running and watcher.is_enabled
 
 
-def test_usb_storage_policy_is_rendered(host, inventory_vars):
+def test_usb_storage_policy_is_rendered(host, public_pc_vars):
     # Enforcement (the kernel de-authorizing the device) is verified on hardware only: lab hosts
     # have no udev devices. Here: the rule is there exactly when the inventory blocks storage.
     rule = host.file("/etc/udev/rules.d/90-libraryops-usb-storage.rules")
-    blocked = inventory_vars.get("public_pc__usb_storage", "allowed") == "blocked"
+    blocked = public_pc_vars["public_pc__usb_storage"] == "blocked"
     assert rule.exists == blocked
     if blocked:
         assert 'ATTR{bInterfaceClass}=="08", ATTR{authorized}="0"' in rule.content_string
 
 
-def test_release_queue_is_the_default_printer(host, inventory_vars):
-    queue = inventory_vars.get("public_pc__print_queue_name", "release")
-    assert f"device for {queue}: {inventory_vars['branch__print_queue_uri']}" in host.check_output(
+def test_release_queue_is_the_default_printer(host, public_pc_vars):
+    queue = public_pc_vars["public_pc__print_queue_name"]
+    assert f"device for {queue}: {public_pc_vars['branch__print_queue_uri']}" in host.check_output(
         "LC_ALL=C lpstat -v")
     assert host.check_output("LC_ALL=C lpstat -d") == f"system default destination: {queue}"
     # cupsd's own view of its settings: no job history kept after a job.

@@ -105,10 +105,9 @@ def test_deploy_constants_are_the_deploys_own_values(deploy_source):
 
 def test_deploy_defaults_and_functions_are_the_deploys(deploy_source):
     from deploy.browser import render_policies
+    from deploy.defaults import DEFAULTS
 
-    defaults = deploy_source.deploy_defaults("public_pc")
-    assert defaults["public_pc__patron_user"] == "patron"
-    assert defaults["public_pc__power_actions"] == "act"
+    assert deploy_source.deploy_constant("defaults.DEFAULTS") == DEFAULTS
     args = ("http://10.123.0.1/catalog/", "/home/patron", [], ["*://*.invalid/*"])
     assert deploy_source.deploy_call("browser.render_policies", *args) == render_policies(*args)
 

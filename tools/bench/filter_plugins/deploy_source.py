@@ -8,8 +8,6 @@ Ansible fork down and bias the comparison); the modules are parsed with :mod:`as
 - ``'kiosk.DESKTOP_PACKAGES' | deploy_constant``: a module-level constant of ``deploy/<module>.py``
   (its expression evaluated with the module's earlier constants and its ``libraryops.hours`` /
   ``deploy.*`` imports; tuples and sets come back as lists);
-- ``'public_pc' | deploy_defaults``: the merged ``data_defaults`` of every ``@deploy`` in the
-  modules the entry file imports (``deploy/public_pc.py``);
 - ``'browser.render_policies' | deploy_call(arg, ...)``: a pure function of a deploy module,
   compiled on its own with the module's standard-library imports;
 - ``'lightdm.conf.j2' | deploy_template(name=value, ...)``: a template of ``deploy/templates/``
@@ -95,32 +93,6 @@ def deploy_constant(dotted: str) -> Any:
     return _jsonable(names[name])
 
 
-def deploy_defaults(entry: str = "public_pc") -> dict[str, Any]:
-    """The ``data_defaults`` of every ``@deploy`` of the modules ``deploy/<entry>.py`` imports.
-
-    Raises:
-        ValueError: two deploys give one key different defaults.
-    """
-    merged: dict[str, Any] = {}
-    modules = [node.module.removeprefix("deploy.") for node in _tree(str(entry)).body
-               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("deploy.")]
-    for module in modules:
-        for node in ast.walk(_tree(module)):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if not isinstance(decorator, ast.Call):
-                    continue
-                for keyword in decorator.keywords:
-                    if keyword.arg != "data_defaults":
-                        continue
-                    for key, value in ast.literal_eval(keyword.value).items():
-                        if key in merged and merged[key] != value:
-                            raise ValueError(f"{key}: defaults differ between deploys")
-                        merged[key] = value
-    return merged
-
-
 @cache
 def _function(dotted: str):
     module, _, name = dotted.partition(".")
@@ -163,5 +135,5 @@ class FilterModule:
 
     def filters(self):
         """Filter name -> function."""
-        return {"deploy_constant": deploy_constant, "deploy_defaults": deploy_defaults,
+        return {"deploy_constant": deploy_constant,
                 "deploy_call": deploy_call, "deploy_template": deploy_template}
