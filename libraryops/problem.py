@@ -12,6 +12,7 @@ This module imports nothing of the project, so every model can use it.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from pydantic_core import PydanticCustomError
@@ -41,7 +42,15 @@ class Problem:
     def __str__(self) -> str:
         allowed = f" (allowed: {self.allowed})" if self.allowed else ""
         kind = "warning: " if self.warning else ""
-        return f"{self.file}: {self.key}: {kind}{self.problem}{allowed}"
+        return printable(f"{self.file}: {self.key}: {kind}{self.problem}{allowed}")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or format character (Unicode categories Cc and Cf, e.g. ESC,
+    NEL, newline, bidi overrides) written as a Python escape (``\\x1b``), so a key taken from a
+    file stays one line and cannot drive the terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 def parse_problem(file: str, error: BaseException) -> Problem:

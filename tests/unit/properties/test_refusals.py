@@ -31,7 +31,9 @@ SLOW = settings(max_examples=12, deadline=None,
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
     st.text(max_size=12), st.sampled_from(["", " ", "\t", "０", "*", "Internet", "0.0.0.0/0",
-                                           "::/0", "10.0.0.0/8", "2001:0db8::/32", "é", SECRET]))
+                                           "::/0", "10.0.0.0/8", "2001:0db8::/32", "é"]))
+# SECRET is not among them: a mutation that makes it a VNet's name makes it a name, which a
+# message may list (hypothesis found that); it stays only where secrets are held.
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
     max_leaves=6)

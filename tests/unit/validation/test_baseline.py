@@ -285,6 +285,13 @@ def test_an_empty_firewall_key_is_still_named(key):  # found by tests/unit/prope
     assert [p.key for p in problems] == [repr(key)]
 
 
+def test_a_key_with_control_characters_stays_one_inert_line():  # found by tests/unit/properties
+    _, problems = firewall.merge([("firewall__rules", {"\x1b\x85": None})])
+    assert problems
+    for problem in problems:
+        assert len(str(problem).splitlines()) == 1 and "\x1b" not in str(problem)
+
+
 # --- one SSH port: sshd__port feeds the drop-in, the firewall rule and validation -------------
 
 
