@@ -11,7 +11,7 @@ from libraryops.secret_names import is_secret_name
 SECRETS = ["wifi_password", "PassPhrase", "main_psk", "client_secret", "api_token",
            "ansible_become_pass", "ansible_ssh_pass", "wireless__secrets"]
 NOT_SECRETS = ["bypass", "passwd_hint", "vault_password_file", "token_path", "secret_dir",
-               "site__name"]
+               "site__name", "sshd__password_authentication"]
 
 
 @pytest.mark.parametrize("name", SECRETS)
