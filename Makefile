@@ -115,7 +115,10 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
+# As root (a fresh CI machine, the first run on a new laptop) the controller's one Debian
+# package is installed here; otherwise the doctor names it and the command that installs it.
 $(STAMP): requirements.txt pyproject.toml
+	@if [ "$$(id -u)" = 0 ]; then $(call apt_install,$(CONTROLLER_PACKAGES),); fi
 	@$(DOCTOR) --for controller --quiet
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt

@@ -22,11 +22,14 @@ SKELETON = "/etc/libraryops/patron-skeleton"
 STATUS_FILE = "/var/lib/libraryops/session-reset.status"
 #: Directories every fresh patron session starts with (empty).
 SKELETON_DIRS = ("Desktop", "Downloads")
+#: polkit rule refusing the patron ``loginctl enable-linger`` (templates/patron-linger.rules.j2).
+LINGER_RULE = "/etc/polkit-1/rules.d/50-libraryops-patron-linger.rules"
 
 
 @deploy("Reset on logout", data_defaults=DEFAULTS)
 def session_reset():
-    """Install the skeleton and the cleanup script (with the tools it calls: at, cron, CUPS)."""
+    """Install the skeleton, the cleanup script (with the tools it calls: at, cron, CUPS) and the
+    polkit rule that keeps the patron from enabling linger."""
     install("Reset tools (at, cron)", ["at", "cron"])
     files.directory(name="Patron skeleton (root-owned)", path=SKELETON, user="root",
                     group="root", mode="755")
@@ -38,4 +41,9 @@ def session_reset():
         src=str(TEMPLATES / "session-reset.sh.j2"), dest=CLEANUP_SCRIPT, mode="755",
         user="root", group="root",
         patron=host.data.public_pc__patron_user, skeleton=SKELETON, status_file=STATUS_FILE,
+    )
+    files.template(
+        name="polkit: no linger for the patron",
+        src=str(TEMPLATES / "patron-linger.rules.j2"), dest=LINGER_RULE, mode="644",
+        user="root", group="root", patron=host.data.public_pc__patron_user,
     )

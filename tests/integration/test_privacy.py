@@ -51,8 +51,17 @@ db.commit()'
 lp -d {QUEUE} -t "$TOKEN-print" "$TOKEN-home.txt" >/dev/null
 echo "0 3 * * * echo $TOKEN" | crontab -
 echo "echo $TOKEN" | at now + 2 hours 2>/dev/null
+echo "$TOKEN" > "/var/lib/lightdm-data/{PATRON}/$TOKEN-lightdm.txt"
+# Every other directory the patron may write, on every file system a session sees.
+for root in / /run /dev/shm /tmp /var/tmp; do
+    find "$root" -xdev \\( -path /proc -o -path /sys -o -path /home/{PATRON} \\
+        -o -path {TOKEN_DIR} \\) -prune -o -type d -writable -print 2>/dev/null
+done | sort -u | while IFS= read -r dir; do
+    echo "$TOKEN" > "$dir/$TOKEN-anywhere.txt" 2>/dev/null || true
+done
 setsid sleep 4242 </dev/null >/dev/null 2>&1 &
 """
+LINGER = f"/var/lib/systemd/linger/{PATRON}"
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +135,10 @@ def test_nothing_of_a_patron_survives_their_session(pc, run):
     session = wait_for_session(pc)
     pc.run_expect([0], f"cupsdisable {QUEUE}")
     pc.run_expect([0], f"export TOKEN={TOKEN}; runuser -u {PATRON} -- sh {PLANT_SCRIPT}")
+    # Lingering as a patron could set it before the deploy's polkit rule (testinfra's
+    # test_the_patron_may_not_enable_lingering proves the rule; here the flag is set as root).
+    pc.run_expect([0], f"loginctl enable-linger {PATRON}")
+    assert pc.file(LINGER).exists
     planted = token_traces(pc)
     # The search finds what was planted (so finding nothing afterwards means something).
     assert len(planted["file names"]) >= 5 and len(planted["file contents"]) >= 8
@@ -142,6 +155,8 @@ def test_nothing_of_a_patron_survives_their_session(pc, run):
     assert status["processes_left"] == "0"
     assert int(status["print_jobs"]) >= 1 and status["crontabs"] == "1"
     assert int(status["at_jobs"]) >= 1 and int(status["tmp_entries"]) >= 3
+    assert int(status["lightdm_entries"]) >= 1 and status["linger"] == "1"
+    assert not pc.file(LINGER).exists
     started = pc.check_output(
         f"loginctl show-session {new_session} -p Timestamp --value | xargs -I{{}} date -d {{}} +%s")
     assert int(started) >= int(float(status["time"])), "the new session began before the reset"

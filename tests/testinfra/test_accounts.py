@@ -59,3 +59,13 @@ def test_root_bootstrap_key_still_logs_in(controller_ssh, inventory_vars):
     if "lab__state_dir" not in inventory_vars:
         pytest.skip("root's bootstrap key is the lab's")
     assert controller_ssh("root", command="true").returncode == 0
+
+
+def test_management_homes_are_private(host, role_vars):
+    """Another local user (nobody here; a patron on a public PC) cannot list a management home."""
+    settings = role_vars("accounts")
+    for user in settings["accounts__management_users"]:
+        home = host.user(user["name"]).home
+        assert host.file(home).mode == int(settings["accounts__home_mode"], 8)
+        listing = host.run(f"runuser -u nobody -- ls {home}")
+        assert listing.rc != 0 and "Permission denied" in listing.stderr

@@ -69,6 +69,17 @@ def test_patron_power_actions_follow_the_inventory(host, patron, public_pc_vars,
     assert answer == f's "{expected}"'
 
 
+def test_the_patron_may_not_enable_lingering(host, patron):
+    # polkit's own decision for the patron's desktop, a process of its active session: logind
+    # allows an active session set-self-linger by default; the deploy's rule says no
+    # (pkcheck(1): exit 1 "not authorized", 0 would be "authorized").
+    desktop = host.process.filter(user=patron, comm="xfce4-session")
+    assert desktop
+    answer = host.run(f"pkcheck --action-id org.freedesktop.login1.set-self-linger "
+                      f"--process {desktop[0].pid}")
+    assert answer.rc == 1, answer
+
+
 def test_reset_script_and_skeleton_are_root_owned(host):
     script = host.file(RESET_SCRIPT)
     assert script.user == "root" and script.mode == 0o755

@@ -57,7 +57,9 @@ def example(tmp_path) -> Path:
 
 @pytest.fixture
 def lab(tmp_path, key_pair) -> Path:
-    """The lab site, its management key pointed at a key made for the test."""
+    """The lab site, its management key pair pointed at one made for the test."""
     site = copy_site(LAB, tmp_path)
     edit(site, "group_vars/all/accounts.yml", LAB_KEY_FILE, f"{key_pair}.pub")
+    edit(site, "group_vars/all/lab.yml", f"ansible_ssh_private_key_file: {LAB_KEY_FILE[:-4]}",
+         f"ansible_ssh_private_key_file: {key_pair}")
     return site
