@@ -117,14 +117,16 @@ def connecting_identity(hostvars: dict) -> tuple[str, tuple[bytes, ...]]:
 
 def _account_keys(entry: dict) -> set[bytes] | None:
     """The key blobs the accounts role would install for one entry, or None when a key file
-    cannot be read (the accounts check reports that)."""
-    blobs = set(_lines("\n".join(str(k) for k in entry.get("ssh_keys") or [])))
+    cannot be read or a line is not a public key (the accounts check reports those)."""
+    texts = [str(k) for k in entry.get("ssh_keys") or []]
     for name in entry.get("ssh_key_files") or []:
         try:
-            blobs.update(_lines(Path(str(name)).read_text()))
+            texts.append(Path(str(name)).read_text())
         except OSError:
             return None
-    return blobs
+    lines = [line for text in texts for line in text.splitlines() if line.strip()]
+    blobs = [key_blob(line) for line in lines]
+    return None if None in blobs else set(blobs)
 
 
 def check_identity(site: Site) -> Iterator[Problem]:
