@@ -60,6 +60,7 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     hours.check_hours,
     hours.check_calendar,
     sshd.check_sshd,
+    sshd.check_pyinfra_kex,
     firewall.check_firewall,
     updates.check_updates,
     timesync.check_timesync,

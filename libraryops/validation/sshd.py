@@ -8,13 +8,15 @@ firewall rule sshd declares lets in, and what this module checks the engines con
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
+import paramiko
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from libraryops import exposure
 from libraryops.role_specs import role_default
-from libraryops.validation.base import fail, model_checker
+from libraryops.validation.base import Problem, Site, display_path, fail, model_checker
 from libraryops.validation.values import Network
 
 #: The port Ansible and pyinfra connect to when a host sets no ``ansible_port``: OpenSSH's
@@ -96,3 +98,29 @@ class SshdModel(BaseModel):
 
 
 check_sshd = model_checker(SshdModel, "sshd.yml")
+
+
+def pyinfra_key_exchanges() -> list[str]:
+    """The key exchanges pyinfra's SSH connector can negotiate: those paramiko implements
+    (``paramiko.Transport._kex_info``, paramiko's own table), in its order."""
+    return list(paramiko.Transport._kex_info)
+
+
+def check_pyinfra_kex(site: Site) -> Iterator[Problem]:
+    """Public PCs are converged by pyinfra over paramiko: their sshd must offer a key exchange
+    paramiko knows (paramiko 4.0 has no post-quantum one), through ``sshd__kex_extra_algorithms``
+    in ``group_vars/public_pcs/sshd.yml``."""
+    known = pyinfra_key_exchanges()
+    expected = site.files.path / "group_vars" / "public_pcs" / "sshd.yml"
+    for host in site.inventory.groups.get("public_pcs", []):
+        hostvars = site.inventory.hosts.get(host, {})
+        offered = [*(hostvars.get("sshd__kex_algorithms")
+                     or role_default("sshd", "sshd__kex_algorithms")),
+                   *(hostvars.get("sshd__kex_extra_algorithms") or [])]
+        if not set(offered) & set(known):
+            file = site.source("sshd__kex_extra_algorithms", host) or expected
+            yield Problem(display_path(file), "sshd__kex_extra_algorithms",
+                          "public PCs offer no key exchange pyinfra's SSH library (paramiko) "
+                          "knows: the public-PC deploy could not connect",
+                          "a list including one of " + ", ".join(
+                              k for k in known if k.startswith(("curve25519", "ecdh"))))

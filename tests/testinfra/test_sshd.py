@@ -1,6 +1,11 @@
-"""Role sshd: the effective settings in sshd's own view (sshd -T), and what a client sees."""
+"""Role sshd: the effective settings in sshd's own view (sshd -T), what a client sees, and what
+an outside audit (ssh-audit, pinned in requirements.txt) reports."""
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 testinfra_hosts = ["ansible://all"]
 
@@ -29,7 +34,11 @@ def test_sshd_effective_settings_match_inventory(host, role_vars):
     assert effective["pubkeyauthentication"] == "yes"
     assert effective["allowgroups"].split() == settings["sshd__allow_groups"]
     assert effective["ciphers"].split(",") == settings["sshd__ciphers"]
-    assert effective["kexalgorithms"].split(",") == settings["sshd__kex_algorithms"]
+    known = host.check_output("ssh -Q kex").split()
+    offered = settings["sshd__kex_algorithms"] + settings["sshd__kex_extra_algorithms"]
+    assert effective["kexalgorithms"].split(",") == [k for k in offered if k in known]
+    assert effective["hostkey"].split() == [f"/etc/ssh/ssh_host_{t}_key"
+                                            for t in settings["sshd__host_key_types"]]
     assert effective["macs"].split(",") == settings["sshd__macs"]
     assert effective["banner"] == settings["sshd__banner"]
     assert effective["port"].split() == [str(settings["sshd__port"])]
@@ -62,3 +71,28 @@ def test_weak_cipher_and_key_exchange_are_refused(controller_ssh, inventory_vars
     assert "no matching key exchange" in controller_ssh(
         user, "-o", "KexAlgorithms=diffie-hellman-group14-sha1").stderr
     assert controller_ssh(user).returncode == 0
+
+
+#: ssh-audit's words for a classical key exchange (its warning on every non-post-quantum one).
+_NOT_POST_QUANTUM = "does not provide protection against post-quantum attacks"
+
+
+def test_an_outside_audit_finds_no_failure_and_no_warning(host, inventory_vars, role_vars):
+    """ssh-audit from the controller against the host's sshd: no failure, no CVE, and no warning
+    except the one the inventory documents (sshd__kex_extra_algorithms: a classical key exchange
+    for a client without a post-quantum one)."""
+    settings = role_vars("sshd")
+    audit = subprocess.run(
+        [str(Path(sys.executable).with_name("ssh-audit")), "-j", "--skip-rate-test", "-p",
+         str(settings["sshd__port"]), inventory_vars["ansible_host"]],
+        capture_output=True, text=True, timeout=120, check=False)
+    report = json.loads(audit.stdout)
+    notes = {(kind, entry["algorithm"], level, text)
+             for kind in ("kex", "key", "enc", "mac")
+             for entry in report.get(kind, [])
+             for level in ("fail", "warn")
+             for text in entry.get("notes", {}).get(level, [])}
+    documented = {("kex", kex, "warn", _NOT_POST_QUANTUM)
+                  for kex in settings["sshd__kex_extra_algorithms"]}
+    assert notes == documented
+    assert report["cves"] == []

@@ -8,6 +8,7 @@ import pytest
 from sites import assert_problems, edit, write
 
 from libraryops import firewall
+from libraryops.validation.sshd import pyinfra_key_exchanges
 
 FIREWALL = "group_vars/all/firewall.yml"
 STAFF_FIREWALL = "group_vars/staff_machines/firewall.yml"
@@ -331,10 +332,34 @@ def test_sshd_port_feeds_the_drop_in_and_the_firewall_rule():
     from libraryops import role_specs
 
     hostvars = {**role_specs.defaults("sshd"), "sshd__port": 2222,
-                "sshd__management_networks": ["198.51.100.0/28"], "ansible_managed": "managed"}
+                "sshd__management_networks": ["198.51.100.0/28"], "ansible_managed": "managed",
+                # What `ssh -Q kex` answers on Debian 12 (OpenSSH 9.2), in part.
+                "_sshd_known_kex": ["curve25519-sha256@libssh.org",
+                                    "sntrup761x25519-sha512@openssh.com"],
+                "sshd__kex_extra_algorithms": ["curve25519-sha256@libssh.org"]}
     templar = Templar(loader=DataLoader(), variables=hostvars)
     rules = templar.template(trust_as_template(hostvars["sshd__firewall__dependent_rules"]))
     assert list(rules) == ["2222/tcp"]
     assert rules["2222/tcp"]["sources"] == ["198.51.100.0/28"]
     template = (role_specs.ROLES / "sshd" / "templates" / "sshd.conf.j2").read_text()
-    assert "\nPort 2222\n" in templar.template(trust_as_template(template))
+    dropin = templar.template(trust_as_template(template))
+    assert "\nPort 2222\n" in dropin
+    # Only the key exchanges this OpenSSH knows, post-quantum first; Ed25519 host key only.
+    assert ("\nKexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256@libssh.org\n"
+            in dropin)
+    assert "\nHostKey /etc/ssh/ssh_host_ed25519_key\n" in dropin and "ecdsa" not in dropin
+
+
+def test_public_pcs_must_offer_a_key_exchange_pyinfra_can_use(example, capsys):
+    """pyinfra reaches public PCs over paramiko, which has no post-quantum key exchange: without
+    the documented classical one, the deploy could not connect (paramiko's own table decides)."""
+    (example / "group_vars/public_pcs/sshd.yml").unlink()
+    assert_problems(example, capsys, [
+        ("group_vars/public_pcs/sshd.yml", "sshd__kex_extra_algorithms",
+         "public PCs offer no key exchange pyinfra's SSH library (paramiko) knows: the "
+         "public-PC deploy could not connect (allowed: a list including one of ecdh-sha2-nistp256"
+         ", ecdh-sha2-nistp384, ecdh-sha2-nistp521, curve25519-sha256@libssh.org)")])
+
+
+def test_the_documented_classical_key_exchange_is_one_paramiko_knows():
+    assert "curve25519-sha256@libssh.org" in pyinfra_key_exchanges()
