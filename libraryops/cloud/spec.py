@@ -61,7 +61,7 @@ _PORT = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?)$")
 
 def _name(value: str) -> str:
     if not _NAME.match(value):
-        raise ValueError(f"{value!r} is not an Azure resource name (allowed: letters, digits, "
+        raise ValueError("not an Azure resource name (allowed: letters, digits, "
                          "'_', '.', '-', starting with a letter or digit, <= 80 chars)")
     return value
 
@@ -70,7 +70,7 @@ def _prefix(value: str) -> str:
     try:
         network = ipaddress.IPv4Network(value, strict=False)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 prefix (allowed: e.g. 10.20.0.0/24)") from None
+        raise ValueError("not an IPv4 prefix (allowed: e.g. 10.20.0.0/24)") from None
     if str(network) != value:
         raise ValueError(f"{value} has host bits set (allowed: {network})")
     return value
@@ -97,7 +97,7 @@ def _ports(value: str | int | list[str | int]) -> list[str]:
     for item in items:
         low, _, high = item.partition("-")
         if not _PORT.match(item) or (item != "*" and not int(low) <= int(high or low) <= 65535):
-            raise ValueError(f"{item!r} is not a port or range (allowed: '*', 443, '8000-8080')")
+            raise ValueError("not a port or range (allowed: '*', 443, '8000-8080')")
     return items
 
 
@@ -503,6 +503,6 @@ def _reference_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     for i, vm in enumerate(res.virtual_machines):
         refs += [(f"resources.virtual_machines[{i}].network_interfaces[{m}]", nic, nics,
                   "network_interfaces") for m, nic in enumerate(vm.network_interfaces)]
-    return [(key, f"{value!r} is not declared in this spec (allowed: "
+    return [(key, "names nothing declared in this spec (allowed: "
              f"{', '.join(sorted(known)) or 'none declared'} from {where})")
             for key, value, known, where in refs if value is not None and value not in known]

@@ -108,20 +108,20 @@ CASES = {
         "(allowed: /27 or larger)"),
     "subnet nsg not in the spec": (
         [("resources.virtual_networks.0.subnets.0.network_security_group", "nsg-nowhere")],
-        f"{VNET}.subnets[0].network_security_group", "'nsg-nowhere' is not declared in this spec"),
+        f"{VNET}.subnets[0].network_security_group", "names nothing declared in this spec"),
     "nic subnet not in the spec": (
         [("resources.network_interfaces.0.subnet", "vnet-library-lab/dmz")],
-        "resources.network_interfaces[0].subnet", "not declared in this spec (allowed: "
+        "resources.network_interfaces[0].subnet", "names nothing declared in this spec (allowed: "
         "vnet-library-lab/GatewaySubnet, vnet-library-lab/mgmt, vnet-library-lab/servers"),
     "nic public ip not in the spec": (
         [("resources.network_interfaces.0.public_ip", "pip-other")],
-        "resources.network_interfaces[0].public_ip", "'pip-other' is not declared"),
+        "resources.network_interfaces[0].public_ip", "names nothing declared"),
     "vm nic not in the spec": (
         [("resources.virtual_machines.0.network_interfaces", ["nic-libki", "nic-print"])],
-        f"{VM}.network_interfaces[1]", "'nic-print' is not declared"),
+        f"{VM}.network_interfaces[1]", "names nothing declared"),
     "resource group not in the spec": (
         [("resources.public_ips.0.resource_group", "rg-elsewhere")],
-        "resources.public_ips[0].resource_group", "'rg-elsewhere' is not declared"),
+        "resources.public_ips[0].resource_group", "names nothing declared"),
     "password instead of an ssh key": (
         [("resources.virtual_machines.0.admin_password", "Library2026!")],
         f"{VM}.admin_password", "a password instead of an SSH key (allowed: ssh_public_key only"),
