@@ -103,7 +103,7 @@ def parse_records(output: str) -> dict[str, str]:
 def records(site: SiteInventory, hosts: list[str], ansible: str,
             env: Mapping[str, str]) -> dict[str, Record]:
     """Every host's :class:`Record`, read in one ``ansible`` ad-hoc run (JSON output, the
-    site's own connection settings; nothing is changed).
+    site's own connection settings and callbacks; nothing is changed).
 
     Args:
         site: the site.
@@ -123,8 +123,10 @@ def records(site: SiteInventory, hosts: list[str], ansible: str,
         env={**env, "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
              "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"})
     try:
-        plays = json.loads(proc.stdout)["plays"]
-    except (ValueError, KeyError):
+        # The JSON document first; what aggregate callbacks print after it (profile_tasks'
+        # summary, enabled in ansible.cfg) is not part of it.
+        plays = json.JSONDecoder().raw_decode(proc.stdout.lstrip())[0]["plays"]
+    except (ValueError, KeyError, TypeError):
         raise RuntimeError(f"reading the records failed (ansible exit {proc.returncode}): "
                            f"{proc.stderr.strip()[-300:]}") from None
     results = {host: result for play in plays for task in play["tasks"]

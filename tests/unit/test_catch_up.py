@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -115,6 +116,18 @@ def test_the_read_command_prints_each_record_on_one_line(tmp_path):
     (tmp_path / "ansible.json").write_text('{"commit": "x",\n "since": "y"}\n')
     out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
     assert catchup.parse_records(out.stdout) == {"ansible": "x"}
+
+
+def test_records_are_read_with_the_projects_own_ansible_callbacks(tmp_path):
+    """The real ad-hoc read, with ansible.cfg's callbacks (profile_tasks prints its summary
+    after the JSON document), over a local connection to this machine."""
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  hosts:\n    here:\n      ansible_connection: local\n"
+        f"      ansible_python_interpreter: {sys.executable}\n")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(paths.REPO / "ansible.cfg")}
+    found = catchup.records(load_site(tmp_path), ["here"],
+                            str(paths.REPO / ".venv" / "bin" / "ansible"), env)
+    assert list(found) == ["here"] and found["here"].reachable, found
 
 
 def test_the_runner_timer_fires_when_the_branch_is_closed_and_its_pcs_on():
