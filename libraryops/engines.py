@@ -29,12 +29,14 @@ def testinfra_argv(suites: Sequence[str], hosts_yml: Path, junit: Path,
                    workers: int) -> list[str]:
     """The pytest command line of a testinfra run: ``suites`` (paths) against the hosts of
     ``hosts_yml`` (an Ansible inventory file), a JUnit report at ``junit``, with ``workers``
-    pytest-xdist processes when more than 1."""
+    pytest-xdist processes when more than 1. The workers take whole files (``--dist
+    loadfile``): tests of one file may change the same state on a host (test_wireless_ap's two
+    lab-only switch tests turn one network off and on) and must not run side by side."""
     argv = [str(BIN / "pytest"), *suites, "-p", "no:cacheprovider", "-q",
             f"--ansible-inventory={hosts_yml}", f"--junitxml={junit}",
             "-o", "junit_family=xunit1"]
     if workers > 1:
-        argv += ["-n", str(workers)]
+        argv += ["-n", str(workers), "--dist", "loadfile"]
     return argv
 
 
