@@ -1,6 +1,7 @@
 # libraryops: the only entry points a Technology Manager needs. `make help` lists them.
 #   SITE=<name>   the site under inventories/ (default lab; `example` is documentation only)
 #   LIMIT=<x>     a host or group name, for targets that contact hosts
+#   TAGS=<a,b>    make converge: only these roles of site.yml (public_pc: the pyinfra deploy)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -31,6 +32,7 @@ $(call _check,NOW,$(_DIGITS) - : T Z + .,an ISO 8601 instant such as 2026-12-07T
 $(call _check,YEAR,$(_DIGITS),a year such as 2027,1)
 $(call _check,BATCH,$(_DIGITS) %,a number or a percentage,1)
 $(call _check,ROLE,$(_LOWER) $(_DIGITS) _,a role name: a-z 0-9 _,1)
+$(call _check,TAGS,$(_LOWER) $(_DIGITS) _ $(_COMMA),role names (a-z 0-9 _) joined by $(_COMMA),1)
 $(call _check,REPEAT,$(_DIGITS),a number,1)
 $(call _check,BUDGET,$(_DIGITS),a number of minutes,1)
 $(call _check,RELEASE,$(_LOWER),a Debian release name: bookworm or trixie,1)
@@ -68,7 +70,7 @@ ADHOC = ANSIBLE_VAULT_PASSWORD_FILE=$${ANSIBLE_VAULT_PASSWORD_FILE:-'$(wildcard 
         $(VENV)/bin/ansible -i 'inventories/$(SITE)/hosts.yml'
 AZURE = --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)')
 PIPELINE = $(PY) -m libraryops.pipeline --site '$(SITE)' $(if $(INVENTORY),--inventory '$(INVENTORY)') \
-           $(if $(LIMIT),--limit '$(LIMIT)')
+           $(if $(LIMIT),--limit '$(LIMIT)') $(if $(TAGS),--tags '$(TAGS)')
 
 .PHONY: help deps deps-lab deps-unit deps-test lab-ready doctor validate lab-keys lab-up lab-down \
         lab-status bootstrap converge catch-up catch-up-schedule catch-up-timer plan apply verify \
@@ -139,16 +141,16 @@ lab-down: deps-lab ## Remove every lab host, mount, cgroup, bridge, nft table an
 lab-status: deps-lab ## One line per lab host: address, running, systemd state
 	@$(PY) -m libraryops.lab status --site-dir inventories/lab
 
-bootstrap: validate ## First contact: create the management accounts as root (LIMIT=new host)
+bootstrap: deps ## First contact: create the management accounts as root (LIMIT=new host)
 	@$(PIPELINE) bootstrap
 
 # A run whose hosts not converged are all pending (off as scheduled, deferred by opening hours:
 # a catch-up run brings them) exits 3; PENDING_OK=1 makes that 0.
 PENDING_RC = rc=$$?; if [ $$rc -eq 3 ] && [ "$(PENDING_OK)" = 1 ]; then exit 0; fi; exit $$rc
-converge: validate ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT]; PENDING_OK=1
+converge: deps ## Apply Ansible (site.yml) then pyinfra (public PCs) to SITE [LIMIT] [TAGS=sshd,...]; PENDING_OK=1
 	@$(PIPELINE) converge; $(PENDING_RC)
 
-catch-up: validate ## Converge exactly the hosts behind the current commit (scheduled; PENDING_OK=1)
+catch-up: deps ## Converge exactly the hosts behind the current commit (scheduled; PENDING_OK=1)
 	@$(PIPELINE) catch-up $(if $(filter 1,$(FORCE)),--force); $(PENDING_RC)
 
 catch-up-schedule: deps ## Derive the catch-up workflow's cron lines from SITE's hours
@@ -157,11 +159,11 @@ catch-up-schedule: deps ## Derive the catch-up workflow's cron lines from SITE's
 catch-up-timer: deps ## On the runner (root, systemd): install the catch-up timer for SITE
 	@$(PY) -m libraryops.catchup units --site-dir 'inventories/$(SITE)' --install
 
-plan: validate ## Preview what a merge would change (reports/SITE/plan/); CHANGES_OK=1: changes exit 0
+plan: deps ## Preview what a merge would change (reports/SITE/plan/); CHANGES_OK=1: changes exit 0
 	@$(PIPELINE) plan; rc=$$?; \
 	if [ $$rc -eq 2 ] && [ "$(CHANGES_OK)" = 1 ]; then exit 0; fi; exit $$rc
 
-apply: validate ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
+apply: deps ## Roll out: baseline, staff, wireless, public PCs canary-first, Azure [LIMIT]
 	@$(PIPELINE) apply $(if $(filter 1,$(FORCE)),--force) $(if $(BATCH),--batch '$(BATCH)'); \
 	  $(PENDING_RC)
 
@@ -234,7 +236,7 @@ molecule: lab-ready lab-keys ## Molecule on throwaway lab hosts: ROLE=<role>, el
 # The benchmark (tools/bench/, docs/performance.md): throwaway bench hosts of its own on
 # the lab bridge, removed at the end. Not a test: it asserts no timing.
 #   N="2 5 10"  host counts   REPEAT=3  runs per phase   NOOP_ONLY=1  the no-op phases only
-#   BUDGET=<minutes>  repetitions that would overrun it are skipped (default 19; 0: no limit)
+#   BUDGET=<minutes>  repetitions that would overrun it are skipped (default 35; 0: no limit)
 N ?= 2 5 10
 REPEAT ?= 3
 NOOP_ONLY ?=

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import yaml
+
 from libraryops import paths, redact, report, revision
 from libraryops.inventory import hosts_file, load_site
 
@@ -23,6 +25,35 @@ BIN = Path(sys.executable).parent
 CHANGES = 2
 #: Ansible exit codes that still produced a recap: 2 = a host failed, 4 = a host unreachable.
 ANSIBLE_RECAP_CODES = (0, 2, 4)
+#: The tag that selects the pyinfra public-PC deploy in ``make converge TAGS=...``; Ansible's
+#: tags are its roles' names in playbooks/site.yml.
+PUBLIC_PC_TAG = "public_pc"
+#: The site.yml role that records the commit: it runs only in a whole converge.
+RECORD_TAG = "converged"
+
+
+def converge_tags(text: str) -> tuple[str, ...]:
+    """The tags of ``make converge TAGS=...``: names separated by commas or spaces, each a role
+    tag of ``playbooks/site.yml`` (read from the playbook) or :data:`PUBLIC_PC_TAG`.
+
+    Returns:
+        The tags in the order given, without repeats.
+
+    Raises:
+        ValueError: no tag, an unknown one, or :data:`RECORD_TAG` (the message names it and
+            the allowed tags).
+    """
+    plays = yaml.safe_load((paths.REPO / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+    allowed = sorted({tag for play in plays for role in play.get("roles", [])
+                      for tag in role.get("tags", [])} - {RECORD_TAG} | {PUBLIC_PC_TAG})
+    tags = tuple(dict.fromkeys(text.replace(",", " ").split()))
+    unknown = [t for t in tags if t not in allowed]
+    if not tags or unknown:
+        what = f"{', '.join(unknown)} is not a role of playbooks/site.yml or the public-PC " \
+               "deploy" if unknown else "names no tag"
+        raise ValueError(f"TAGS: {what} (allowed: {', '.join(allowed)}; "
+                         f"{RECORD_TAG} runs only in a whole converge)")
+    return tags
 
 
 def testinfra_argv(suites: Sequence[str], hosts_yml: Path, junit: Path,
@@ -51,6 +82,7 @@ class Pipeline:
         site: the site name (``inventories/<site>``; used for ``reports/<site>``).
         inventory: the site directory; defaults to ``inventories/<site>``.
         limit: an Ansible/pyinfra limit (host or group), or None for all hosts.
+        tags: :func:`converge_tags` for a converge of some roles (empty: everything).
         reports: where this run's results go; defaults to ``reports/<site>``.
 
     Every engine gets ``LIBRARYOPS_COMMIT`` (:func:`libraryops.revision.current`), which the
@@ -61,10 +93,11 @@ class Pipeline:
     """
 
     def __init__(self, site: str, inventory: Path | None = None, limit: str | None = None,
-                 reports: Path | None = None):
+                 reports: Path | None = None, tags: Sequence[str] = ()):
         self.site = site
         self.inventory = inventory or paths.site_dir(site)
         self.limit = limit
+        self.tags = tuple(tags)
         self.reports = reports or paths.REPORTS / site
         self.started = time.monotonic()
         self._secrets: set[str] | None = None
@@ -148,9 +181,10 @@ class Pipeline:
                  tolerate_failed_hosts: bool = False) -> int:
         """Run ``playbooks/<playbook>.yml``; its recap goes to ``ansible-<playbook>.json``.
 
-        In check mode (``--check --diff``) the output is also saved (redacted) to
-        ``ansible-<playbook>.txt``. In check mode, or with ``tolerate_failed_hosts``, failed or
-        unreachable hosts do not stop the pipeline: the summary reports them.
+        The output also goes (redacted) to ``ansible-<playbook>.txt``: the whole log of the run,
+        with the ten slowest tasks at its end, while the screen stays calm (ansible.cfg: no
+        skipped hosts). In check mode (``--check --diff``), or with ``tolerate_failed_hosts``,
+        failed or unreachable hosts do not stop the pipeline: the summary reports them.
         Returns ansible-playbook's exit status.
         """
         self.reports.mkdir(parents=True, exist_ok=True)
@@ -160,10 +194,12 @@ class Pipeline:
             argv += ["--check", "--diff"]
         if self.limit:
             argv += ["--limit", self.limit]
+        if self.tags and playbook == "site":
+            argv += ["--tags", ",".join(t for t in self.tags if t != PUBLIC_PC_TAG)]
         stats = str(self.reports / f"ansible-{playbook}.json")
         return self.run(f"ansible {playbook}", argv, LIBRARYOPS_ANSIBLE_STATS=stats,
                         ok=ANSIBLE_RECAP_CODES if check or tolerate_failed_hosts else (0,),
-                        log=self.reports / f"ansible-{playbook}.txt" if check else None)
+                        log=self.reports / f"ansible-{playbook}.txt")
 
     def bootstrap(self) -> None:
         """Ansible bootstrap.yml as root: create the management accounts."""

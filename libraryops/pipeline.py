@@ -6,7 +6,9 @@ Commands (each that contacts anything validates the whole site first):
 
 - ``validate``: only that (allowed for documentation sites such as ``example``);
 - ``bootstrap``: Ansible ``playbooks/bootstrap.yml`` as root (first contact with new hosts);
-- ``converge``: Ansible ``playbooks/site.yml``, then the pyinfra public-PC deploy;
+- ``converge``: Ansible ``playbooks/site.yml``, then the pyinfra public-PC deploy; with
+  ``--tags`` only the roles named (and the firewall with a role that declares ports; the tag
+  ``public_pc`` for the deploy), and no commit is recorded;
 - ``lab``: the main job on the local lab: validate, lab up, bootstrap, converge, Azure apply and
   plan against the ARM stand-in, testinfra, per-host summary;
 - ``plan``: read-only preview of everything a merge would change (Ansible ``--check --diff``,
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from deploy.defaults import DEFAULTS
 from libraryops import catchup, clock, hoststate, paths, redact, report, revision
-from libraryops.engines import BIN, CHANGES, PhaseFailed, Pipeline
+from libraryops.engines import BIN, CHANGES, PUBLIC_PC_TAG, PhaseFailed, Pipeline, converge_tags
 from libraryops.hoststate import HostState, State
 from libraryops.inventory import InventoryError, hosts_file, load_site
 
@@ -58,7 +60,8 @@ def converge_hosts(p: Pipeline, now: dt.datetime,
     """
     site = load_site(p.inventory)
     targets = site.hosts_matching(p.limit)
-    p.phase("ansible site", lambda: p.playbook("site", tolerate_failed_hosts=True))
+    if not p.tags or set(p.tags) - {PUBLIC_PC_TAG}:
+        p.phase("ansible site", lambda: p.playbook("site", tolerate_failed_hosts=True))
     baseline = hoststate.from_reports(site, targets, p.reports, now)
     pcs = [h for h in (p.public_pcs() if public_pcs is None else public_pcs)
            if baseline.get(h, HostState(h, State.FAILED)).state is State.CONVERGED]
@@ -66,7 +69,8 @@ def converge_hosts(p: Pipeline, now: dt.datetime,
     if left_out:
         print(f"pyinfra public PCs: left out (not converged by Ansible or deferred): "
               f"{', '.join(left_out)}")
-    p.phase("pyinfra public PCs", lambda: p.pyinfra(pcs))
+    if not p.tags or PUBLIC_PC_TAG in p.tags:
+        p.phase("pyinfra public PCs", lambda: p.pyinfra(pcs))
     return hoststate.from_reports(site, targets, p.reports, now)
 
 
@@ -78,7 +82,11 @@ def report_states(p: Pipeline, states: dict[str, HostState]) -> int:
     for state in sorted(left, key=lambda s: s.host):
         print(f"not converged: {redact.redact(state.line(), p.secrets)}", file=sys.stderr)
     converged = len(states) - len(left)
-    print(f"{converged} of {len(states)} hosts converged to {p.commit[:12]}", flush=True)
+    if p.tags:
+        print(f"{converged} of {len(states)} hosts ran {', '.join(p.tags)} from "
+              f"{p.commit[:12]} (some roles: the commit is not recorded)", flush=True)
+    else:
+        print(f"{converged} of {len(states)} hosts converged to {p.commit[:12]}", flush=True)
     if any(s.state not in hoststate.PENDING for s in left):
         return 1
     return PENDING if left else 0
@@ -329,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", default="lab")
     parser.add_argument("--inventory", type=Path, help="site directory (default inventories/SITE)")
     parser.add_argument("--limit", default=None, help="a host or group name")
+    parser.add_argument("--tags", default=None,
+                        help="converge: only these roles (comma-separated site.yml role tags, "
+                             f"{PUBLIC_PC_TAG} for the pyinfra deploy)")
     parser.add_argument("--expect-no-changes", action="store_true",
                         help="lab: fail the summary if any engine changed anything")
     parser.add_argument("--force", action="store_true",
@@ -344,9 +355,13 @@ def main(argv: list[str] | None = None) -> int:
             paths.refuse_documentation_site(args.site, args.inventory)
         if args.command == "lab" and args.site != "lab":
             raise paths.SiteError(f"SITE={args.site}: `make lab` runs only the local lab site")
+        if args.tags is not None and args.command != "converge":
+            raise ValueError(f"TAGS applies to `make converge` only, not {args.command}: "
+                             "the others roll out or check everything")
         p = Pipeline(args.site, args.inventory, args.limit or None,
                      reports=paths.REPORTS / args.site / "plan" if args.command == "plan"
-                     else None)
+                     else None,
+                     tags=converge_tags(args.tags) if args.tags is not None else ())
         if args.command == "validate":
             p.phase("validate", p.validate)
         elif args.command == "bootstrap":

@@ -53,6 +53,33 @@ def hosts():
     return {name: _host(name) for name in {STAFF, AP, PC}}
 
 
+def test_a_converge_of_some_roles_repairs_only_them_and_records_no_commit(hosts):
+    """`make converge TAGS=sshd` runs the sshd role (and the firewall, which applies its port)
+    and nothing else: a hand edit in another role's file and in the deploy's stays, and the
+    host's record of the commit it converged from is not rewritten."""
+    pc = hosts[PC]
+    owned = "/etc/ssh/sshd_config.d/50-libraryops.conf"
+    others = ["/etc/issue.net", "/usr/local/sbin/libraryops-session-reset"]
+    record = "/var/lib/libraryops/converged/ansible.json"
+    before = {path: _sha256(pc, path) for path in [owned, *others, record]}
+    try:
+        for path in [owned, *others]:
+            pc.run_expect([0], f"echo '{MARK}' >> {path}")
+        proc = subprocess.run(["make", "converge", f"LIMIT={PC}", "TAGS=sshd"], cwd=paths.REPO,
+                              capture_output=True, text=True, timeout=900, check=False)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "1 of 1 hosts ran sshd from" in proc.stdout
+        assert "pyinfra public PCs" not in proc.stdout
+        assert _sha256(pc, owned) == before[owned]
+        assert [p for p in others if _sha256(pc, p) == before[p]] == []
+        assert _sha256(pc, record) == before[record]
+    finally:
+        for path in others:
+            pc.run_expect([0], f"if [ \"$(tail -n 1 {path})\" = '{MARK}' ]; then "
+                               f"sed -i '$d' {path}; fi")
+    assert {p: _sha256(pc, p) for p in others} == {p: before[p] for p in others}
+
+
 def test_one_converge_repairs_drift_in_every_role_and_deploy(hosts):
     before = {(host, path): _sha256(hosts[host], path) for _, host, path in FILES}
     for _, host, path in FILES:
