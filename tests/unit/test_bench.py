@@ -75,6 +75,23 @@ def test_rows_carry_median_range_floor_and_engine_ratios():
     assert "(1 skipped: time budget)" in table
 
 
+def test_goals_state_each_figure_and_whether_it_is_met():
+    samples = [
+        _sample("ssh", "floor-cm-off", 2, 0.5), _sample("ssh", "floor-cm-off", 10, 1.0),
+        _sample("baseline", "noop", 2, 8.0, changes=0),
+        _sample("baseline", "noop", 10, 60.0, changes=0),
+        _sample("pyinfra", "noop", 10, 2.5, changes=0),
+        _sample("testinfra", "verify-xdist", 10, 12.0),
+    ]
+    lines = report.goals(report.summarize(samples))
+    assert "- baseline no-op ≤ 5 s per host: 4.0 s at N=2, 6.0 s at N=10 — not met" in lines
+    assert "- baseline no-op growing ≤ 2× from N=2 to N=10: 7.50× — not met" in lines
+    assert "- verify of 10 PCs ≤ 10 s: 12.0 s — not met" in lines
+    assert "- pyinfra no-op of 10 PCs ≤ 3× the SSH floor: 2.5× — met" in lines
+    smoke = report.goals(report.summarize(samples[:1]))
+    assert "- baseline no-op: not measured in this run (the smoke has none)" in smoke
+
+
 def test_the_tree_sampler_counts_children_and_not_other_processes():
     known = sampling.all_pids()
     child = subprocess.Popen([sys.executable, "-c",

@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per phase (default 3)")
     parser.add_argument("--noop-only", action="store_true",
                         help="the smoke: no cold converges, no Ansible proof")
-    parser.add_argument("--budget-minutes", type=float, default=19,
+    parser.add_argument("--budget-minutes", type=float, default=35,
                         help="minutes the run should take: repetitions that would overrun it "
-                             "are skipped and the report says so (0: no limit; default 19)")
+                             "are skipped and the report says so (0: no limit; default 35)")
     parser.add_argument("--report-dir", type=Path, default=paths.REPORTS)
     args = parser.parse_args(argv)
     try:

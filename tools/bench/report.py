@@ -66,6 +66,49 @@ def summarize(samples: list[Sample], skipped: dict[str, int] | None = None) -> l
     return rows
 
 
+def goals(rows: list[Row]) -> list[str]:
+    """Issue 18's goals, each as one Markdown list line with the measured figure, "met" or
+    "not met", or why the run has no figure for it (e.g. the smoke, which has no baseline rows).
+
+    The goals (seconds are medians): the baseline's site.yml no-op at most 5 s per host, and
+    growing at most 2x from the smallest to the largest N; the public-PC verify (xdist) of the
+    largest N within 10 s; pyinfra's public-PC no-op of the largest N within 3x the SSH floor.
+    """
+    found = {(r.engine, r.phase, r.n): r for r in rows}
+    counts = sorted({r.n for r in rows if r.n})
+    if not counts:
+        return []
+    low, high = counts[0], counts[-1]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "not met"
+
+    lines = []
+    base = [found[("baseline", "noop", n)] for n in counts if ("baseline", "noop", n) in found]
+    if base:
+        per_host = ", ".join(f"{r.median / r.n:.1f} s at N={r.n}" for r in base)
+        lines.append(f"- baseline no-op ≤ 5 s per host: {per_host} — "
+                     f"{verdict(all(r.median / r.n <= 5 for r in base))}")
+        first, last = found.get(("baseline", "noop", low)), found.get(("baseline", "noop", high))
+        if first and last and high > low:
+            growth = last.median / first.median
+            lines.append(f"- baseline no-op growing ≤ 2× from N={low} to N={high}: "
+                         f"{growth:.2f}× — {verdict(growth <= 2)}")
+    else:
+        lines.append("- baseline no-op: not measured in this run (the smoke has none)")
+    verify = found.get(("testinfra", "verify-xdist", high))
+    if verify:
+        lines.append(f"- verify of {high} PCs ≤ 10 s: {verify.median:.1f} s — "
+                     f"{verdict(verify.median <= 10)}")
+    pyinfra = found.get(("pyinfra", "noop", high))
+    if pyinfra and pyinfra.floor_ratio is not None:
+        lines.append(f"- pyinfra no-op of {high} PCs ≤ 3× the SSH floor: {pyinfra.floor_ratio:g}× "
+                     f"— {verdict(pyinfra.floor_ratio <= 3)}")
+    lines.append("- the second `make lab` ≤ 60 s: not a bench figure (the bench never contacts "
+                 "the lab's hosts); `make lab` prints each phase's seconds")
+    return lines
+
+
 def format_table(rows: list[Row], largest: int) -> str:
     """The rows as a Markdown table (peak memory shown at the largest N and for Azure)."""
     header = ("| engine | phase | N | runs | median s | min–max s | × floor | pyinfra/Ansible "
@@ -134,6 +177,7 @@ def write_report(bench: Bench, directory: Path, info: dict[str, Any], total: flo
         "hosts run on the same cores, on real PCs each on its own); `changes` is the sum over "
         "the runs (no-op runs must be 0); peak RSS is shown at the largest N.", "",
         format_table(rows, largest), "",
+        "## Goals", "", *goals(rows), "",
         "## SSH settings", "",
         *[f"- **{engine}**: {text}" for engine, text in SSH_SETTINGS.items()], "",
     ]
@@ -164,5 +208,6 @@ def write_report(bench: Bench, directory: Path, info: dict[str, Any], total: flo
                 "budget_seconds": bench.budget, "skipped": bench.skipped}
     markdown.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n",
                                              encoding="utf-8")
-    print("\n" + format_table(rows, largest) + "\n", flush=True)
+    print("\n" + format_table(rows, largest) + "\n\n" + "\n".join(goals(rows)) + "\n",
+          flush=True)
     return markdown

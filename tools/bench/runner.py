@@ -22,6 +22,7 @@ from tools.bench.settings import (
     CLEANUP_RESERVE,
     COLD_N,
     MAX_HOSTS,
+    PLAYBOOKS,
     PROOF_HOSTS,
     PROOF_OFFSET,
     PROOF_PREFIX,
@@ -199,6 +200,8 @@ class Bench(LabHosts, MeasuredRuns):
                 "deploy/public_pc.py", "--limit", "public_pcs"], self.env(pyinfra_cold))
         else:
             self.pyinfra("cold", COLD_N, 1, pyinfra_cold, cold.values())
+            # The baseline every Linux host gets, on the same hosts: copies carry it too.
+            self.ansible("cold", COLD_N, 1, pyinfra_cold, cold.values(), engine="baseline")
             self.prove_ansible()
         source = next(iter(cold))
         largest = max(self.counts)
@@ -210,6 +213,12 @@ class Bench(LabHosts, MeasuredRuns):
         self.wait_sessions(self.pub)
         sets = {n: write_set(self.state, f"n{n:02d}", dict(list(self.pub.items())[:n]))
                 for n in self.counts}
+        if not self.noop_only and largest > COLD_N:
+            # A copy is not yet its own host to the baseline (new SSH host keys, machine id):
+            # one unmeasured run over every host, so that the measured runs are no-ops.
+            self.setup_step("baseline-copies", [
+                str(BIN / "ansible-playbook"), "-i", str(sets[largest] / "hosts.yml"),
+                PLAYBOOKS["baseline"]], self.env(sets[largest]))
         self.azure_setup()
         for rep in range(1, self.repeat + 1):
             for group in ("engines", "verify"):
@@ -239,8 +248,9 @@ class Bench(LabHosts, MeasuredRuns):
         self.lab_cli("down", site, only=True)
 
     def measure(self, group: str, n: int, rep: int, site: Path, hosts: dict[str, str]) -> None:
-        """One repetition of a group of phases at one N: ``engines`` (the floors, pyinfra and
-        Ansible) or ``verify`` (testinfra serial and xdist).
+        """One repetition of a group of phases at one N: ``engines`` (the floors, pyinfra, its
+        Ansible equivalent and, but in the smoke, the baseline's site.yml) or ``verify``
+        (testinfra serial and xdist).
 
         A repetition goes over the engines at every N, then the verify runs at every N, before
         the next one starts: noise spreads evenly over engines and counts, and when the time
@@ -252,6 +262,9 @@ class Bench(LabHosts, MeasuredRuns):
             ("ssh", "floor-cm-on", lambda: self.floor(n, rep, hosts, master=True)),
             ("pyinfra", "noop", lambda: self.pyinfra("noop", n, rep, site, addresses)),
             ("ansible", "noop", lambda: self.ansible("noop", n, rep, site, addresses)),
+            *([("baseline", "noop",
+                lambda: self.ansible("noop", n, rep, site, addresses, engine="baseline"))]
+              if not self.noop_only else []),
         ] if group == "engines" else [
             ("testinfra", "verify-serial", lambda: self.verify(n, rep, site, addresses, 1)),
             ("testinfra", "verify-xdist",

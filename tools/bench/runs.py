@@ -19,7 +19,7 @@ from libraryops.cloud import standin
 from libraryops.engines import BIN, testinfra_argv
 from tools.bench.settings import (
     AZURE_RESOURCES,
-    PLAYBOOK,
+    PLAYBOOKS,
     SUITES,
     Sample,
 )
@@ -67,21 +67,24 @@ class MeasuredRuns:
         return self.record(self._engine_sample("pyinfra", phase, n, rep, seconds, status, peak,
                                                load, out))
 
-    def ansible(self, phase: str, n: int, rep: int, site: Path, addresses: Iterable[str]) -> Sample:
-        """The Ansible equivalent (``tools/bench/public_pc.yml``), recap via libraryops_stats."""
+    def ansible(self, phase: str, n: int, rep: int, site: Path, addresses: Iterable[str],
+                engine: str = "ansible") -> Sample:
+        """An Ansible playbook of :data:`PLAYBOOKS`, recap via libraryops_stats: ``ansible``,
+        the public-PC equivalent; ``baseline``, ``playbooks/site.yml`` (every host's roles)."""
+        playbook = PLAYBOOKS[engine]
         self.close_masters(addresses)
-        out = self.run_dir(f"ansible-{phase}-{site.name}-r{rep}")
+        out = self.run_dir(f"{engine}-{phase}-{site.name}-r{rep}")
         control = self.state / "cp" / str(self._sequence)  # short: it goes into socket paths
         control.mkdir(parents=True)
-        env = self.env(site, LIBRARYOPS_ANSIBLE_STATS=str(out / "ansible-public_pc.json"),
+        env = self.env(site, LIBRARYOPS_ANSIBLE_STATS=str(out / f"ansible-{engine}.json"),
                        ANSIBLE_SSH_CONTROL_PATH_DIR=str(control))
         load = os.getloadavg()[0]
-        argv = [str(BIN / "ansible-playbook"), "-i", str(site / "hosts.yml"), PLAYBOOK]
+        argv = [str(BIN / "ansible-playbook"), "-i", str(site / "hosts.yml"), playbook]
         seconds, status, peak = self.execute(argv, env, out)
         for socket_path in control.iterdir():  # its masters would outlive the run by 60 s
             subprocess.run(["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "bench"],
                            capture_output=True, timeout=15, check=False)
-        return self.record(self._engine_sample("ansible", phase, n, rep, seconds, status, peak,
+        return self.record(self._engine_sample(engine, phase, n, rep, seconds, status, peak,
                                                load, out))
 
     def _engine_sample(self, engine: str, phase: str, n: int, rep: int, seconds: float,
@@ -92,7 +95,8 @@ class MeasuredRuns:
             rows, note = {}, f"no readable result ({exc})"
         else:
             note = ""
-        changes = sum(r.changes.get(engine, 0) for r in rows.values())
+        counted = "pyinfra" if engine == "pyinfra" else "ansible"  # the report's engine names
+        changes = sum(r.changes.get(counted, 0) for r in rows.values())
         failures = sum(r.engine_failures + r.unreachable for r in rows.values())
         if status != 0 or failures:
             note = note or f"exit {status}, {failures} failed operations or unreachable hosts"

@@ -13,6 +13,9 @@ LAB_SITE = paths.INVENTORIES / "lab"
 #: The lab site's group_vars a public PC needs (copied into the bench inventory).
 COPIED_GROUPS = ("all", "branch_main", "public_pcs")
 PLAYBOOK = "tools/bench/public_pc.yml"
+#: The Ansible playbooks measured, by the engine name their rows carry: the public-PC
+#: equivalent (against pyinfra's deploy) and the baseline every Linux host gets.
+PLAYBOOKS = {"ansible": PLAYBOOK, "baseline": "playbooks/site.yml"}
 SUITES = ("tests/testinfra/test_public_pc.py", "tests/testinfra/test_power.py")
 #: Bench host names and their addresses (offsets in the lab subnet): .150-.167 and .168-.169.
 HOST_PREFIX, PROOF_PREFIX = "bench-pub-", "bench-ans-"
@@ -40,7 +43,8 @@ CLONE_EXCLUDES = ("./var/cache/apt/archives/*.deb", "./var/log/journal/*", "./tm
                   "./var/tmp/*", "./etc/machine-id", "./etc/ssh/ssh_host_*",
                   "./var/lib/systemd/random-seed")
 
-#: (engine, phase) -> what the row says. Engines: ssh, pyinfra, ansible, testinfra, azure.
+#: (engine, phase) -> what the row says. Engines: ssh, pyinfra, ansible (the public-PC
+#: equivalent), baseline (Ansible's site.yml), testinfra, azure.
 PHASES = {
     ("ssh", "floor-cm-off"): "floor: `true` on every host, ControlMaster off (new connections)",
     ("ssh", "floor-cm-on"): "floor: `true` on every host, ControlMaster on (master open)",
@@ -48,6 +52,8 @@ PHASES = {
     ("ansible", "cold"): "cold converge, warm package cache",
     ("pyinfra", "noop"): "no-op re-converge",
     ("ansible", "noop"): "no-op re-converge",
+    ("baseline", "cold"): "site.yml, every host's roles: cold converge, warm package cache",
+    ("baseline", "noop"): "site.yml, every host's roles: no-op re-converge",
     ("testinfra", "verify-serial"): "verify: public-PC suites, serial",
     ("testinfra", "verify-xdist"): f"verify: public-PC suites, xdist -n {XDIST_WORKERS}",
     ("azure", "apply"): f"apply: create {AZURE_RESOURCES} resources (setup, once)",
@@ -65,6 +71,7 @@ SSH_SETTINGS = {
     "ansible": "OpenSSH with ansible.cfg's settings: ssh_args `-C -o ControlMaster=auto "
                "-o ControlPersist=60s` (a fresh ControlPath directory per run, so every run "
                "starts cold), pipelining = True, forks = 10, become (sudo)",
+    "baseline": "as ansible (the same ansible.cfg), with playbooks/site.yml",
     "testinfra": "OpenSSH through the inventory's ansible_ssh_common_args (`-F` the lab's ssh "
                  "config: ControlMaster auto, ControlPersist 60s; masters closed before each "
                  "run), one command per check, sudo for become",
