@@ -48,13 +48,15 @@ def current() -> str:
     """
     override = os.environ.get(COMMIT_ENV, "").strip()
     if override:
+        # A run from a dirty tree hands its "<sha>-dirty" on to the engines and checks it starts.
+        base = override.removesuffix("-dirty")
         try:
-            sha = _git("rev-parse", "--verify", "--quiet", f"{override}^{{commit}}")
+            sha = _git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
         except RevisionError:
             sha = ""
         if not _SHA.fullmatch(sha):
             raise RevisionError(f"{COMMIT_ENV}={override}: no such commit in this repository")
-        return sha
+        return sha + override[len(base):]
     sha = _git("rev-parse", "HEAD")
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return f"{sha}-dirty" if dirty else sha
