@@ -23,7 +23,6 @@ warning: the guard cannot prove the next login, and says so.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import hashlib
 import os
@@ -33,24 +32,13 @@ from pathlib import Path
 
 from libraryops import paths
 from libraryops.validation.base import Problem, Site, display_path
+from libraryops.validation.values import key_blob
 
 #: ssh_config(5) IdentityFile: the files ssh tries when none is configured (OpenSSH 9).
 DEFAULT_IDENTITY_FILES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk")
 #: Host variables naming the private key Ansible's ssh connection uses (Ansible's ssh plugin).
 KEY_FILE_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
 ACCOUNTS_VAR = "accounts__management_users"
-
-
-def key_blob(line: str) -> bytes | None:
-    """The key data of an OpenSSH public key line (``type base64 [comment]``, sshd(8)
-    AUTHORIZED_KEYS FILE FORMAT without options), or None when the line is not one."""
-    fields = line.split()
-    if len(fields) < 2:
-        return None
-    try:
-        return base64.b64decode(fields[1], validate=True)
-    except (binascii.Error, ValueError):
-        return None
 
 
 def fingerprint(blob: bytes) -> str:

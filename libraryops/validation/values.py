@@ -39,6 +39,18 @@ _LINUX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
+def key_blob(line: str) -> bytes | None:
+    """The key data of an OpenSSH public key line (``type base64 [comment]``, sshd(8)
+    AUTHORIZED_KEYS FILE FORMAT without options), or None when the line is not one."""
+    fields = line.split()
+    if len(fields) < 2:
+        return None
+    try:
+        return base64.b64decode(fields[1], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 def check_public_key(line: str) -> str:
     """Check one OpenSSH public key line ``<type> <base64 key data> [comment]``.
 
@@ -57,10 +69,9 @@ def check_public_key(line: str) -> str:
     declared = fields[0]
     if declared not in SSH_KEY_TYPES:
         raise fail("ssh_key", f"key type {declared!r} not accepted")
-    try:
-        blob = base64.b64decode(fields[1], validate=True)
-    except binascii.Error:
-        raise fail("ssh_key", "key data is not base64") from None
+    blob = key_blob(line)
+    if blob is None:
+        raise fail("ssh_key", "key data is not base64")
     strings = _ssh_strings(blob)
     embedded = next(strings, b"")
     if embedded != declared.encode():
