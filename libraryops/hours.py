@@ -78,6 +78,7 @@ from libraryops.hours_values import (
     DAY,
     EVENTS,
     NIGHT_TEXT,
+    STATE_AFTER,
     UTC,
     WEEKDAYS,
     Closure,
@@ -412,6 +413,23 @@ class BranchHours(TimerRendering, BaseModel):
             if at < end:
                 return True
         return False
+
+    def state(self, at: dt.datetime) -> str:
+        """The branch's state at ``at`` as the monitoring host publishes it: the
+        :data:`STATE_AFTER` of the last state event fired at or before ``at`` (as :meth:`events`
+        fires them, so the timers that publish it later agree); "open" for a branch open around
+        the clock, "closed" when no event fired in the 8 days before (a branch that never opens
+        and declares no patch window).
+
+        Raises:
+            ValueError: ``at`` is naive.
+        """
+        at = as_utc(at)
+        if self.always_open:
+            return "open"
+        fired = [e for e in self.events(at - dt.timedelta(days=8), at + dt.timedelta(seconds=1))
+                 if e.kind in STATE_AFTER and e.at <= at]
+        return STATE_AFTER[fired[-1].kind] if fired else "closed"
 
     def next_opening(self, at: dt.datetime) -> dt.datetime | None:
         """The first opening strictly after ``at`` (local, see :meth:`local`), or None if the

@@ -17,6 +17,7 @@ from libraryops.hours_values import (
     EVENTS,
     OFFSET_SUFFIX,
     OPENING_DAY_ARG,
+    STATE_AFTER,
     WEEKDAYS,
     systemd_time,
     systemd_weekdays,
@@ -33,11 +34,13 @@ class TimerRendering:
                   "# libraryops weekday timers skip them (ExecCondition). From the inventory.\n")
         return header + "".join(f"{day.isoformat()}\n" for day in sorted(self._closures))
 
-    def exec_condition_argv(self, day_offset: int) -> list[str]:
+    def exec_condition_argv(self, day_offset: int,
+                            closures_path: str = CLOSURES_PATH) -> list[str]:
         """The ``ExecCondition=`` command of a weekday timer firing ``day_offset`` days (-1, 0 or
         1) after its opening day, as an argv: exit 0 (run) unless the opening day, computed in
         the branch's zone with GNU date (``date -I``: ``YYYY-MM-DD``), is listed in
-        :data:`CLOSURES_PATH`; no file = nothing listed.
+        ``closures_path`` (default :data:`CLOSURES_PATH`; a host that keeps several branches'
+        timers, the monitoring host, has one file per branch); no file = nothing listed.
 
         The day before or after is taken from noon (``date -d "12:00 tomorrow"``): GNU date's
         bare ``tomorrow``/``yesterday`` move by 24 hours, which on a daylight-saving night lands
@@ -47,15 +50,18 @@ class TimerRendering:
         lines"): the command systemd stores is exactly the one it runs, which the schedule
         verifier (:mod:`libraryops.timer_probe`) replays as of any instant."""
         return ["/bin/sh", "-c", f"! grep -qsxF `TZ={self.branch__timezone} "
-                f"date{OPENING_DAY_ARG[day_offset]} -I` {CLOSURES_PATH}"]
+                f"date{OPENING_DAY_ARG[day_offset]} -I` {closures_path}"]
 
-    def exec_condition(self, day_offset: int) -> str:
+    def exec_condition(self, day_offset: int, closures_path: str = CLOSURES_PATH) -> str:
         """:meth:`exec_condition_argv` as a unit-file command line (its script single-quoted)."""
-        shell, flag, script = self.exec_condition_argv(day_offset)
+        shell, flag, script = self.exec_condition_argv(day_offset, closures_path)
         return f"{shell} {flag} '{script}'"
 
-    def timer_plan(self) -> dict[str, Any]:
+    def timer_plan(self, closures_path: str = CLOSURES_PATH) -> dict[str, Any]:
         """Everything the engines render for this branch's schedules, as plain data.
+
+        Args:
+            closures_path: the closures file the weekday timers' conditions read.
 
         Returns:
             ``{"closures_path": str, "closures": str (file content), "timers": [timer, ...]}``
@@ -106,7 +112,7 @@ class TimerRendering:
                         "event": kind,
                         "description": f"libraryops: {what} (closure dates skipped)",
                         "on_calendar": [self._weekly_spec(times[at], at) for at in sorted(times)],
-                        "exec_condition": self.exec_condition(offset),
+                        "exec_condition": self.exec_condition(offset, closures_path),
                         "day_offset": offset,
                     })
             if dated[kind]:
@@ -119,8 +125,23 @@ class TimerRendering:
                     "exec_condition": None,
                     "day_offset": None,
                 })
-        return {"closures_path": CLOSURES_PATH, "closures": self.closures_file(),
+        return {"closures_path": closures_path, "closures": self.closures_file(),
                 "timers": timers}
+
+    def state_timers(self, closures_path: str = CLOSURES_PATH) -> list[dict[str, Any]]:
+        """The timers that publish the branch's state (:data:`STATE_AFTER`): the
+        :meth:`timer_plan` timers of those events, each with the ``state`` it sets; none for a
+        branch open around the clock (it stays "open", as :meth:`BranchHours.state` says, its
+        declared patch window included).
+
+        Args:
+            closures_path: the closures file the weekday timers' conditions read.
+        """
+        if self.always_open:
+            return []
+        return [{**timer, "state": STATE_AFTER[timer["event"]]}
+                for timer in self.timer_plan(closures_path)["timers"]
+                if timer["event"] in STATE_AFTER]
 
     def patch_windows(self) -> dict[str, tuple[int, int]]:
         """The weekly patch window: weekday (a key of :data:`WEEKDAYS`, open that day, or every

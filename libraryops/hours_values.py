@@ -41,6 +41,12 @@ EVENTS = {
     "warn": ("shutdown-warning", "the patron session is warned of the shutdown"),
     "shutdown": ("shutdown", "public PCs power off"),
 }
+#: What the monitoring host publishes for a branch (role monitoring): the state each event puts
+#: it in (its public PCs waking before opening, open, closed, or in its patch window).
+STATE_AFTER = {"wake": "wake_lead", "wifi_on": "open", "wifi_off": "closed",
+               "patch_start": "patch", "patch_end": "closed", "shutdown": "closed"}
+#: Every state of :data:`STATE_AFTER`, in the order of a day.
+BRANCH_STATES = ("closed", "wake_lead", "open", "patch")
 #: Day offset of a weekday timer (the day it fires minus the opening day) -> unit name suffix.
 OFFSET_SUFFIX = {-1: "-before-midnight", 0: "", 1: "-after-midnight"}
 #: The ``date`` argument that yields the opening day when a timer of that offset fires.

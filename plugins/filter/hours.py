@@ -7,12 +7,16 @@ no hours logic lives here. Usage in a role::
     {% for timer in hostvars[inventory_hostname] | branch_timers %}...{% endfor %}
     content: "{{ hostvars[inventory_hostname] | branch_closures_file }}"
     updates__upgrade_on_calendar: "{{ hostvars[inventory_hostname] | branch_patch_calendar(20) }}"
+    {% for branch in groups | branch_state_plan(hostvars, '/etc/libraryops/monitoring') %}
 """
 
 from ansible.errors import AnsibleFilterError
 from pydantic import ValidationError
 
+from libraryops import clock
 from libraryops.hours import BranchHours
+from libraryops.hours_values import BRANCH_STATES, CLOSURES_PATH
+from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX
 from libraryops.plain import plain
 
 
@@ -27,14 +31,52 @@ def _hours(hostvars):
             f"branch hours do not validate ({where}): run make validate") from None
 
 
-def branch_timers(hostvars):
-    """The branch's systemd timers: ``BranchHours.timer_plan()["timers"]`` (list of dicts:
-    unit, event, description, on_calendar, exec_condition, day_offset).
+def branch_timers(hostvars, closures_path=CLOSURES_PATH):
+    """The branch's systemd timers: ``BranchHours.timer_plan(closures_path)["timers"]`` (list
+    of dicts: unit, event, description, on_calendar, exec_condition, day_offset); the weekday
+    timers' conditions read ``closures_path`` (str).
 
     Raises:
         AnsibleFilterError: the hours do not validate.
     """
-    return _hours(hostvars).timer_plan()["timers"]
+    return _hours(hostvars).timer_plan(str(closures_path))["timers"]
+
+
+def branch_state_plan(groups, hostvars, directory):
+    """What the monitoring host publishes for every branch of the site (role monitoring).
+
+    Args:
+        groups: Ansible's ``groups`` (group -> host names); each ``branch_<slug>`` group with a
+            host is a branch, its hours read from its first host.
+        hostvars: Ansible's ``hostvars``.
+        directory: where the branches' closures files go on the monitoring host.
+
+    Returns:
+        A list, one dict per branch sorted by slug: ``slug``, ``closures_path``, ``closures``
+        (the file's content), ``state`` (``BranchHours.state`` at :func:`libraryops.clock.now`,
+        which honours ``LIBRARYOPS_NOW``: the state to publish where none is yet), ``states``
+        (every state, ``libraryops.hours_values.BRANCH_STATES``) and ``timers``
+        (``BranchHours.state_timers``), each with its ``unit`` renamed
+        ``libraryops-state-<slug>-<event stem>`` and the ``branch`` (slug) added.
+
+    Raises:
+        AnsibleFilterError: a branch's hours do not validate.
+    """
+    plan = []
+    for group in sorted(g for g in groups if BRANCH_GROUP.fullmatch(g) and groups[g]):
+        slug = group.removeprefix(BRANCH_PREFIX)
+        hours = _hours(hostvars[groups[group][0]])
+        path = f"{directory}/closures-{slug}"
+        timers = [{**timer, "branch": slug,
+                   "unit": timer["unit"].replace("libraryops-", f"libraryops-state-{slug}-", 1)}
+                  for timer in hours.state_timers(path)]
+        try:
+            state = hours.state(clock.now())
+        except ValueError as exc:
+            raise AnsibleFilterError(f"branch_state_plan: {exc}") from None
+        plan.append({"slug": slug, "closures_path": path, "closures": hours.closures_file(),
+                     "state": state, "states": list(BRANCH_STATES), "timers": timers})
+    return plan
 
 
 def branch_closures_file(hostvars):
@@ -65,4 +107,5 @@ class FilterModule:
     def filters(self):
         """Filter name -> function."""
         return {"branch_timers": branch_timers, "branch_closures_file": branch_closures_file,
-                "branch_patch_calendar": branch_patch_calendar}
+                "branch_patch_calendar": branch_patch_calendar,
+                "branch_state_plan": branch_state_plan}

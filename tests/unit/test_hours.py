@@ -413,3 +413,43 @@ def test_closures_that_run_out_within_four_months_are_noticed():
     notice = hours.closures_notice(ny(2027, 8, 26))
     assert "end on 2027-12-25, less than 4 months ahead" in notice
     assert "are not listed at all" in branch(LAB_WEEK).closures_notice(ny(2027, 1, 1))
+
+
+# --- the state the monitoring host publishes ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    (ny(2027, 12, 20, 8, 29), "closed"), (ny(2027, 12, 20, 8, 30), "wake_lead"),
+    (ny(2027, 12, 20, 9, 0), "open"), (ny(2027, 12, 20, 19, 59), "open"),
+    (ny(2027, 12, 20, 20, 0), "closed"), (ny(2027, 12, 20, 20, 15), "patch"),
+    (ny(2027, 12, 20, 21, 45), "closed"), (ny(2027, 12, 19, 12, 0), "closed"),
+    # An early closing (modified hours) and a closure date.
+    (ny(2027, 12, 24, 12, 59), "open"), (ny(2027, 12, 24, 13, 15), "patch"),
+    (ny(2027, 12, 25, 12, 0), "closed"),
+    # Across the spring-forward night: Monday's wake and opening on EDT wall time.
+    (ny(2027, 3, 15, 8, 29), "closed"), (ny(2027, 3, 15, 8, 30), "wake_lead"),
+    (ny(2027, 3, 15, 9, 0), "open"),
+], ids=str)
+def test_the_published_state_follows_the_days_events(at, expected):
+    assert LAB.state(at) == expected
+
+
+def test_the_state_timers_set_what_the_state_says_after_each_event():
+    """Each state timer sets the state :meth:`state` gives right after its event fires."""
+    timers = LAB.state_timers("/etc/libraryops/monitoring/closures-main")
+    assert {t["event"] for t in timers} == {"wake", "wifi_on", "wifi_off", "patch_start",
+                                            "patch_end", "shutdown"}
+    assert all("/etc/libraryops/monitoring/closures-main" in t["exec_condition"]
+               for t in timers if t["exec_condition"])
+    state_of = {t["event"]: t["state"] for t in timers}
+    for event in LAB.events(ny(2027, 12, 20), ny(2027, 12, 27)):
+        if event.kind in state_of:
+            assert LAB.state(event.at) == state_of[event.kind], event
+
+
+def test_around_the_clock_is_always_open_and_never_open_only_patches():
+    always = branch(ALWAYS, patch_window_start="03:00")
+    assert always.state(ny(2027, 3, 14, 3, 30)) == "open" and always.state_timers() == []
+    never = branch({}, patch_window_start="03:00")
+    assert never.state(ny(2027, 3, 15, 3, 30)) == "patch"
+    assert never.state(ny(2027, 3, 15, 12, 0)) == "closed"
