@@ -29,6 +29,8 @@ FILES = [
     ("common", STAFF, "/etc/issue.net"),
     ("common", STAFF, "/etc/sysctl.d/50-libraryops-network.conf"),
     ("firewall", STAFF, "/etc/nftables.conf"),
+    ("node_exporter", PC, "/etc/default/prometheus-node-exporter"),
+    ("monitoring", STAFF, "/etc/prometheus/libraryops-rules.yml"),
     ("staff_workstation", STAFF, "/etc/sssd/sssd.conf"),
     ("wifi_client", STAFF, "/etc/NetworkManager/system-connections/libraryops-staff.nmconnection"),
     ("wireless_ap", AP, "/etc/systemd/system/libraryops-hostapd@.service"),

@@ -90,6 +90,7 @@ def test_only_hosts_that_need_a_person_fail_the_run(states, status, capsys):
     class Run:
         secrets = {"sekrit-value"}
         commit = "a" * 40
+        tags = ()
 
     found = {f"h{i}": HostState(f"h{i}", s, "sekrit-value here") for i, s in enumerate(states)}
     assert pipeline.report_states(Run(), found) == status

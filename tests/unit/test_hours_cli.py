@@ -92,9 +92,12 @@ def lab_vars() -> dict:
 
 def test_the_plugin_returns_the_modules_plain_data(plugin, lab_vars):
     filters = plugin.FilterModule().filters()
-    assert set(filters) == {"branch_timers", "branch_closures_file", "branch_patch_calendar"}
+    assert set(filters) == {"branch_timers", "branch_closures_file", "branch_patch_calendar",
+                            "branch_state_plan"}
     model = hours.BranchHours.from_vars(lab_vars)
     assert filters["branch_timers"](lab_vars) == model.timer_plan()["timers"]
+    assert filters["branch_timers"](lab_vars, "/x/closures") == model.timer_plan(
+        "/x/closures")["timers"]
     assert filters["branch_closures_file"](lab_vars) == model.closures_file()
     assert filters["branch_patch_calendar"](lab_vars, 20) == model.patch_calendar(20)
 
@@ -173,3 +176,17 @@ def test_suggested_closures_are_next_years_missing_holidays_as_yaml_to_review(ca
 def test_a_bad_now_is_refused_without_a_traceback(capsys):
     assert hours_table.main(["table", "--site-dir", str(LAB), "--now", "tomorrow"]) == 1
     assert "not an ISO 8601 instant" in capsys.readouterr().err
+
+
+def test_the_state_plan_names_each_branchs_units_and_closures_file(plugin):
+    site = load_site(LAB)
+    plan = plugin.branch_state_plan(site.groups, site.hosts, "/etc/libraryops/monitoring")
+    model = hours.BranchHours.from_vars(site.hosts[site.groups["branch_main"][0]])
+    (main,) = plan
+    assert main["slug"] == "main" and main["closures"] == model.closures_file()
+    assert main["closures_path"] == "/etc/libraryops/monitoring/closures-main"
+    assert main["states"] == ["closed", "wake_lead", "open", "patch"]
+    assert [t["unit"] for t in main["timers"]] == [
+        t["unit"].replace("libraryops-", "libraryops-state-main-", 1)
+        for t in model.state_timers(main["closures_path"])]
+    assert {t["branch"] for t in main["timers"]} == {"main"}

@@ -48,7 +48,8 @@ def test_converge_tags_name_the_unknown_tag_and_the_allowed_ones(tags, named):
         converge_tags(tags)
     message = str(caught.value)
     assert named in message.split("(allowed:")[0]
-    assert "(allowed: accounts, common, firewall, public_pc, sshd," in message
+    assert "(allowed: accounts, common, firewall, monitoring, node_exporter, public_pc, sshd," \
+        in message
 
 
 def test_converge_tags_keep_the_order_given_once_each():

@@ -49,7 +49,7 @@ def test_example_output_as_of_a_date_with_warnings(capsys, monkeypatch):
 
 def test_lab_site_is_valid(lab, capsys):
     code, lines = run(lab, capsys)
-    assert lines == [f"validate: {lab}: 4 hosts, 4 groups: OK"]
+    assert lines == [f"validate: {lab}: 4 hosts, 5 groups: OK"]
     assert code == 0
     assert validation.validate_site(lab) == []
 
