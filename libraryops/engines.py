@@ -49,8 +49,10 @@ def converge_tags(text: str) -> tuple[str, ...]:
     tags = tuple(dict.fromkeys(text.replace(",", " ").split()))
     unknown = [t for t in tags if t not in allowed]
     if not tags or unknown:
-        what = f"{', '.join(unknown)} is not a role of playbooks/site.yml or the public-PC " \
-               "deploy" if unknown else "names no tag"
+        what = "names no tag" if not unknown else (
+            f"{RECORD_TAG} records the commit: it runs only in a whole converge"
+            if unknown == [RECORD_TAG] else
+            f"{', '.join(unknown)} is not a role of playbooks/site.yml or the public-PC deploy")
         raise ValueError(f"TAGS: {what} (allowed: {', '.join(allowed)}; "
                          f"{RECORD_TAG} runs only in a whole converge)")
     return tags

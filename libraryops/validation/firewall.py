@@ -49,7 +49,7 @@ def check_firewall(site: Site) -> Iterator[Problem]:
                 text = text.replace(f"declared by {name}", f"in {display_path(file)}: {name}")
             key = f"{problem.file}.{problem.key}" if problem.key else problem.file
             found.append(Problem(display_path(files[problem.file]), key, text, problem.allowed))
-        ssh = f"{sshd_port(hostvars)}/tcp"
+        ssh = f"{sshd_port(hostvars)}/tcp"  # "None/tcp" (no number: its model says so) matches none
         for rule in rules:
             if f"{rule.port}/{rule.proto}" == ssh and rule.action != "accept":
                 name = rule.declared_by[0]

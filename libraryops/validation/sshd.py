@@ -24,14 +24,28 @@ from libraryops.validation.values import Network
 OPENSSH_DEFAULT_PORT = 22
 
 
-def engine_port(hostvars: dict) -> int:
-    """The TCP port the engines connect to a host on: ``ansible_port``, else OpenSSH's default."""
-    return int(hostvars.get("ansible_port") or OPENSSH_DEFAULT_PORT)
+def port_number(value: object, default: object) -> int | None:
+    """A port setting as a number: ``default`` when unset or empty; None when the value is no
+    whole number (the setting's own model reports it, and nothing here may repeat it: it may
+    be vaulted)."""
+    value = default if value is None or value == "" else value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdecimal() else None
 
 
-def sshd_port(hostvars: dict) -> int:
-    """The port sshd listens on after a converge: ``sshd__port``, else the role's default."""
-    return int(hostvars.get("sshd__port") or role_default("sshd", "sshd__port"))
+def engine_port(hostvars: dict) -> int | None:
+    """The TCP port the engines connect to a host on: ``ansible_port``, else OpenSSH's default
+    (None: not a number, see :func:`port_number`)."""
+    return port_number(hostvars.get("ansible_port"), OPENSSH_DEFAULT_PORT)
+
+
+def sshd_port(hostvars: dict) -> int | None:
+    """The port sshd listens on after a converge: ``sshd__port``, else the role's default
+    (None: not a number, see :func:`port_number`)."""
+    return port_number(hostvars.get("sshd__port"), role_default("sshd", "sshd__port"))
 
 
 class SshdModel(BaseModel):
@@ -59,7 +73,7 @@ class SshdModel(BaseModel):
         context = info.context or {}
         wanted = engine_port(context)
         listens = sshd_port({**context, "sshd__port": port})
-        if listens != wanted:
+        if None not in (wanted, listens) and listens != wanted:
             whose = "" if port is not None else " (the role's default)"
             raise fail("port", f"sshd would listen on {listens}{whose}, but the engines connect "
                                f"to {wanted} (ansible_port): converging would lock the manager out",

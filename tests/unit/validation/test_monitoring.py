@@ -31,23 +31,63 @@ BAD = {
         lambda s: write(s, MONITORING, "---\nmonitoring__clients: [0.0.0.0/1, 128.0.0.0/1]\n"),
         [(MONITORING, "monitoring__clients", "together the networks reach the Internet")]),
     "exporter on the SSH port": (
-        lambda s: write(s, EXPORTER, "---\nnode_exporter__port: 22\n"),
-        [(EXPORTER, "node_exporter__port", "is the port sshd listens on")]),
-    "exporter port out of range": (
-        lambda s: write(s, EXPORTER, "---\nnode_exporter__port: 70000\n"),
-        [(EXPORTER, "node_exporter__port", "less than or equal to 65535 (allowed: a TCP port "
-                                           "1-65535 other than SSH's")]),
+        lambda s: _move_ssh(s, 2222, "---\nnode_exporter__port: 2222\n"),
+        [(EXPORTER, "node_exporter__port", "the exporter's port is the port sshd listens on "
+                                           "(allowed: another TCP port 1024-65535")]),
+    "SSH on the exporter's default port": (
+        lambda s: _move_ssh(s, 9100),
+        [(EXPORTER, "node_exporter__port", "the exporter's port (the role's default) is the "
+                                           "port sshd listens on")]),
+    "exporter on a privileged port": (
+        lambda s: write(s, EXPORTER, "---\nnode_exporter__port: 631\n"),
+        [(EXPORTER, "node_exporter__port", "greater than or equal to 1024 (allowed: a TCP port "
+                                           "1024-65535 other than SSH's")]),
+    "Prometheus on the exporter's port": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__port: 9100\n"),
+        [(MONITORING, "monitoring__port", "prometheus' port is the node exporter's")]),
+    "Prometheus' configuration over a system file": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__config_path: /etc/passwd\n"),
+        [(MONITORING, "monitoring__config_path", "(allowed: a .yml file directly under "
+                                                 "/etc/prometheus/)")]),
+    "scrapers not addresses": (
+        lambda s: write(s, EXPORTER, "---\nnode_exporter__scrapers: [monitor.invalid]\n"),
+        [(EXPORTER, "node_exporter__scrapers", "not an IP address (allowed: a list of IP "
+                                               "addresses")]),
+    "a public PC as the monitoring host": (
+        lambda s: edit(s, "hosts.yml", "    monitoring:\n      hosts:\n        main-staff-01:\n",
+                       "    monitoring:\n      hosts:\n        main-pub-01:\n"),
+        [("hosts.yml", "groups.monitoring.main-pub-01", "a monitoring host that is not a staff "
+                                                        "machine: patron sessions")]),
+    "monitoring host IPv4-mapped": (
+        lambda s: edit(s, "hosts.yml", "ansible_host: 10.123.0.21",
+                       'ansible_host: "::ffff:10.123.0.21"'),
+        [("hosts.yml", "hosts.main-staff-01.ansible_host", "goes into every host's firewall")]),
+    "an SSH port that is no number, vaulted or not, is named and never shown": (
+        lambda s: write(s, "group_vars/all/sshd_port.yml", "---\nsshd__port: S3cretPort\n"),
+        [("group_vars/all/sshd_port.yml", "sshd__port", "input should be a valid integer")]),
     "monitoring host known by name": (
         lambda s: edit(s, "hosts.yml", "ansible_host: 10.123.0.21",
                        "ansible_host: staff.libraryops.invalid"),
         [("hosts.yml", "hosts.main-staff-01.ansible_host",
           "a monitoring host's address goes into every host's firewall (allowed: an IPv4 or "
-          "IPv6 address)")]),
+          "IPv6 address, without a zone, not IPv4-mapped)")]),
 }
+
+
+def _move_ssh(site, port, exporter=None):
+    """Every host's SSH (sshd and the engines) on ``port``; the exporter's file, if given."""
+    for host in ("main-pub-01", "main-pub-02", "main-staff-01", "main-ap-01"):
+        edit(site, "hosts.yml", f"        {host}:\n          ansible_host:",
+             f"        {host}:\n          ansible_port: {port}\n          ansible_host:")
+    write(site, "group_vars/all/sshd_port.yml", f"---\nsshd__port: {port}\n")
+    if exporter:
+        write(site, EXPORTER, exporter)
 
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_monitoring_data(case, lab, capsys):
     spoil, expected = BAD[case]
     spoil(lab)
-    assert_problems(lab, capsys, expected)
+    lines = assert_problems(lab, capsys, expected)
+    assert "S3cretPort" not in "\n".join(lines)
+    assert "Traceback" not in "\n".join(lines)
