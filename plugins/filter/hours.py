@@ -10,10 +10,11 @@ no hours logic lives here. Usage in a role::
     {% for branch in groups | branch_state_plan(hostvars, '/etc/libraryops/monitoring') %}
 """
 
+import datetime as dt
+
 from ansible.errors import AnsibleFilterError
 from pydantic import ValidationError
 
-from libraryops import clock
 from libraryops.hours import BranchHours
 from libraryops.hours_values import BRANCH_STATES, CLOSURES_PATH
 from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX
@@ -53,8 +54,8 @@ def branch_state_plan(groups, hostvars, directory):
 
     Returns:
         A list, one dict per branch sorted by slug: ``slug``, ``closures_path``, ``closures``
-        (the file's content), ``state`` (``BranchHours.state`` at :func:`libraryops.clock.now`,
-        which honours ``LIBRARYOPS_NOW``: the state to publish where none is yet), ``states``
+        (the file's content), ``state`` (``BranchHours.state`` now, by the real clock: the
+        state to publish where none is yet), ``states``
         (every state, ``libraryops.hours_values.BRANCH_STATES``) and ``timers``
         (``BranchHours.state_timers``), each with its ``unit`` renamed
         ``libraryops-state-<slug>-<event stem>`` and the ``branch`` (slug) added.
@@ -70,10 +71,9 @@ def branch_state_plan(groups, hostvars, directory):
         timers = [{**timer, "branch": slug,
                    "unit": timer["unit"].replace("libraryops-", f"libraryops-state-{slug}-", 1)}
                   for timer in hours.state_timers(path)]
-        try:
-            state = hours.state(clock.now())
-        except ValueError as exc:
-            raise AnsibleFilterError(f"branch_state_plan: {exc}") from None
+        # The real clock, not LIBRARYOPS_NOW: the seed is what Prometheus shows until the
+        # branch's next event, whatever instant a run is planned "as of".
+        state = hours.state(dt.datetime.now(dt.UTC))
         plan.append({"slug": slug, "closures_path": path, "closures": hours.closures_file(),
                      "state": state, "states": list(BRANCH_STATES), "timers": timers})
     return plan
