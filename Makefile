@@ -222,7 +222,7 @@ unit: deps-unit ## Unit tests: no hosts, seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:cacheprovider
 
 integration: deps-test lab-ready lab-keys ## The lab end to end: two converges (zero changes), privacy, idle logout
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest tests/integration -q -s -p no:cacheprovider --durations=0
 
 # The light roles' scenarios (roles/<role>/molecule/default), each on throwaway lab hosts of its
 # own; the heavy staff_workstation is verified by the lab integration instead.

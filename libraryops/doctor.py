@@ -14,7 +14,8 @@ Kinds of target (``--for``):
     every lab target (``make lab``, ``lab-up``, ``integration``, ``molecule``, ``test``): root,
     the lab's programs, the machine layout and which lab path it selects
     (:func:`libraryops.lab.owner.probe`), the bridge subnet free, disk and memory, the package
-    mirror of the machine's apt sources reachable, the ports of the lab's nginx and printer free.
+    mirror of the machine's apt sources reachable, the ports of the lab's nginx, printer and mail
+    sink free.
 
 Stdlib only (it runs with the system ``python3``, before ``make deps``). ``--quiet`` prints only
 what is missing; the exit status is 1 when anything is. Every lab target runs
@@ -164,7 +165,8 @@ def _port_checks(bridge: ipaddress.IPv4Interface, state: Path) -> list[Check]:
     wanted = [(str(bridge.ip), 80, "`systemctl disable --now nginx.service`"),
               (str(bridge.ip), 3142, "stop what holds it"),
               (str(bridge.ip), 631, "`systemctl disable --now cups.service cups.socket`"),
-              ("127.0.0.1", 631, "`systemctl disable --now cups.service cups.socket`")]
+              ("127.0.0.1", 631, "`systemctl disable --now cups.service cups.socket`"),
+              (str(bridge.ip), 2525, "stop what holds it (the lab's mail sink needs it)")]
     checks = []
     for address, port, fix in wanted:
         holder = port_user(address, port)

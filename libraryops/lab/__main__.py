@@ -19,7 +19,9 @@ def print_status(lab: LabStatus) -> None:
         print(f"{host.name:<16} {host.address:<15} {state:<8} systemd={host.systemd}")
     nginx = f"running (pid {lab.nginx_pid})" if lab.nginx_pid else "stopped"
     printer = f"running (pid {lab.printer_pid})" if lab.printer_pid else "stopped"
+    sink = f"running (pid {lab.mail_pid})" if lab.mail_pid else "stopped"
     print(f"bridge={'present' if lab.bridge else 'absent'} nginx={nginx} printer={printer} "
+          f"mail={sink} "
           f"nft={'present' if lab.nft_table else 'absent'}")
 
 

@@ -92,6 +92,8 @@ class Layout:
     arm = property(lambda self: self.root / "arm")
     printer_spool = property(lambda self: self.root / "printer" / "spool")
     printer_pid = property(lambda self: self.root / "printer" / "printer.pid")
+    maildir = property(lambda self: self.root / "mail" / "Maildir")
+    mail_pid = property(lambda self: self.root / "mail" / "mail.pid")
 
     def host_dir(self, name: str) -> Path:
         """A host's directory: ``upper/``, ``work/``, ``merged/``, ``supervisor.pid``, ``base``."""

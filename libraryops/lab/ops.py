@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libraryops.cloud import standin
-from libraryops.lab import cgroups, hosts, image, network, owner, printer, proxy, render
+from libraryops.lab import cgroups, hosts, image, mail, network, owner, printer, proxy, render
 from libraryops.lab.config import LabConfig, LabHost, Layout, load_config
 from libraryops.lab.system import (
     LabError,
@@ -54,14 +54,15 @@ class HostStatus:
 
 @dataclass(frozen=True)
 class LabStatus:
-    """The whole lab: hosts plus the shared pieces (bridge, nginx and printer pids or None, nft
-    table)."""
+    """The whole lab: hosts plus the shared pieces (bridge, nginx, printer and mail sink pids or
+    None, nft table)."""
 
     hosts: list[HostStatus]
     bridge: bool
     nginx_pid: int | None
     nft_table: bool
     printer_pid: int | None = None
+    mail_pid: int | None = None
 
 
 def ssh_config_path(site_dir: Path | str) -> Path:
@@ -85,8 +86,8 @@ def keys(site_dir: Path | str) -> None:
 
 
 def up(site_dir: Path | str) -> list[str]:
-    """Bring the lab up: keys, bridge and nft table, nginx, printer, base image, every inventory
-    host.
+    """Bring the lab up: keys, bridge and nft table, nginx, printer, mail sink, base image, every
+    inventory host.
 
     Idempotent: running hosts are left alone; a second call with everything up changes nothing.
     Returns the names of the hosts that are up.
@@ -106,6 +107,7 @@ def up(site_dir: Path | str) -> list[str]:
         timed("lab-up", lambda: network.ensure_network(config))
         timed("lab-up", lambda: proxy.ensure_nginx(config))
         timed("lab-up", lambda: printer.ensure_printer(config))
+        timed("lab-up", lambda: mail.ensure_mail(config))
         timed("lab-up", lambda: _ensure_arm(layout))
         bases = _timed_images(config)
         timed("lab-up", lambda: _start_hosts(config, bases))
@@ -116,7 +118,8 @@ def up(site_dir: Path | str) -> list[str]:
 
 
 def down(site_dir: Path | str, only_these_hosts: bool = False) -> None:
-    """Remove every host, mount, cgroup, nginx, printer, nft table and bridge the lab made.
+    """Remove every host, mount, cgroup, nginx, printer, mail sink, nft table and bridge the lab
+    made.
 
     Keeps the cached base image, the package cache and the SSH key pair. Works when nothing or
     only part of the lab is up, and finds the lab through the machine-wide state directory
@@ -167,6 +170,7 @@ def status(site_dir: Path | str) -> LabStatus:
         nginx_pid=proxy.nginx_pid(layout),
         nft_table=network.nft_table_exists(),
         printer_pid=printer.printer_pid(layout),
+        mail_pid=mail.mail_pid(config),
     )
 
 
@@ -290,6 +294,7 @@ def _remove_shared(config: LabConfig) -> str:
     layout = config.layout
     removed = ["nginx"] if proxy.stop_nginx(layout) else []
     removed += ["printer"] if printer.stop_printer(layout) else []
+    removed += ["mail sink"] if mail.stop_mail(config) else []
     removed += ["ARM stand-in"] if owner.stop_daemon(_arm_daemon(layout)) else []
     standin.stop(layout.arm, clear=True)
     if owner.kind() == owner.SYSTEMD:

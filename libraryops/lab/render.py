@@ -12,8 +12,10 @@ from libraryops.lab.config import LabConfig, LabHost
 NFT_TABLE = "inet libraryops_lab"
 #: The lab printer's IPP port (``libraryops.lab.printer``).
 PRINTER_PORT = 631
-#: TCP ports lab hosts may reach on the bridge address: catalog, printer, apt cache.
-BRIDGE_PORTS = (80, PRINTER_PORT, 3142)
+#: The lab's SMTP sink (``libraryops.lab.mail``): the monitoring host's smarthost.
+MAIL_PORT = 2525
+#: TCP ports lab hosts may reach on the bridge address: catalog, printer, apt cache, mail sink.
+BRIDGE_PORTS = (80, PRINTER_PORT, 3142, MAIL_PORT)
 #: The package cache's port (paths /debian/, /debian-security/: :mod:`libraryops.lab.aptsources`).
 CACHE_PORT = 3142
 CATALOG_PORT = 80

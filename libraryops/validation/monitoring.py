@@ -1,6 +1,7 @@
-"""Monitoring (roles node_exporter and monitoring): the exporter's and Prometheus' ports (apart
-from each other and from SSH), Prometheus' scrape interval, retention, web clients, alert delay
-and files, and the monitoring hosts (staff machines with an IP address).
+"""Monitoring (roles node_exporter and monitoring): the exporter's, Prometheus' and
+Alertmanager's ports (apart from each other and from SSH), Prometheus' scrape interval, retention,
+web clients, alert delay and files, where alerts are e-mailed (addresses, relay, sender) and the
+monitoring hosts (staff machines with an IP address).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from libraryops import exposure
@@ -36,10 +39,33 @@ UNPRIVILEGED = 1024
 PrometheusFile = Annotated[str, Field(strict=True,
                                       pattern=r"^/etc/prometheus/[A-Za-z0-9_.-]+\.yml$")]
 AbsoluteDir = Annotated[str, Field(strict=True, pattern=r"^(/[A-Za-z0-9_.-]+)+$")]
+#: A host name as DNS has it (RFC 1123 section 2.1: letters, digits, hyphens; labels of 1-63).
+HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+#: The files of role monitoring, each its own: one path for two would overwrite the other.
+MONITORING_FILES = ("monitoring__config_path", "monitoring__rules_path",
+                    "monitoring__alertmanager_config_path")
 
 
 def _port(context: dict, name: str, role: str) -> int | None:
     return port_number(context.get(name), role_default(role, name))
+
+
+def _setting(context: dict, name: str, value: object = None) -> object:
+    """A monitoring setting as the role sees it: ``value`` when given (the one being
+    validated), else the inventory's, else the role's default."""
+    if value is not None:
+        return value
+    return context[name] if context.get(name) is not None else role_default("monitoring", name)
+
+
+def _address(value: str) -> str | None:
+    """Why ``value`` is no e-mail address for Alertmanager's ``to``/``from``, or None (syntax
+    only, no DNS lookup: the email-validator library, RFC 5321/5322)."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        return str(error)
+    return None
 
 
 class NodeExporterModel(BaseModel):
@@ -99,6 +125,34 @@ class MonitoringModel(BaseModel):
         None, description="a .yml file directly under /etc/prometheus/")
     monitoring__hours_dir: AbsoluteDir | None = Field(
         None, description="an absolute directory path such as /etc/libraryops/monitoring")
+    monitoring__alertmanager_port: int | None = Field(
+        None, strict=True, ge=UNPRIVILEGED, le=65535, validate_default=True,
+        description="a TCP port 1024-65535 other than SSH's, the exporter's and Prometheus' "
+                    "(Alertmanager's default: 9093)")
+    monitoring__alertmanager_config_path: PrometheusFile | None = Field(
+        None, validate_default=True,
+        description="a .yml file directly under /etc/prometheus/, not Prometheus' own files")
+    monitoring__alert_emails: list[Annotated[str, Field(strict=True)]] | None = Field(
+        None, description="a list of e-mail addresses such as it@library.example")
+    monitoring__smtp_smarthost: str | None = Field(
+        None, strict=True, validate_default=True,
+        description="host:port of the mail relay, such as mail.example.org:587 (needed when "
+                    "monitoring__alert_emails names anyone)")
+    monitoring__smtp_from: str | None = Field(
+        None, strict=True, validate_default=True,
+        description="the sender's e-mail address (needed when monitoring__alert_emails names "
+                    "anyone)")
+    monitoring__smtp_require_tls: bool | None = Field(None, strict=True,
+                                                      description="true or false")
+    monitoring__smtp_auth_username: str | None = Field(
+        None, strict=True, description="the relay's login name (empty: no login)")
+    monitoring__smtp_auth_password: str | None = Field(
+        None, validate_default=True,
+        description="a vaulted password, set when monitoring__smtp_auth_username is")
+    monitoring__alert_wait_seconds: int | None = Field(
+        None, strict=True, ge=0, le=300, description="seconds, 0-300")
+    monitoring__alert_repeat_hours: int | None = Field(
+        None, strict=True, ge=1, le=168, description="hours, 1-168")
 
     @field_validator("monitoring__scrape_interval")
     @classmethod
@@ -123,6 +177,88 @@ class MonitoringModel(BaseModel):
             raise fail("port", f"Prometheus' port{whose} is the node exporter's")
         return port
 
+    @field_validator("monitoring__alertmanager_port")
+    @classmethod
+    def _alertmanager_apart(cls, port: int | None, info: ValidationInfo) -> int | None:
+        context = info.context or {}
+        listens = _port({**context, "monitoring__alertmanager_port": port},
+                        "monitoring__alertmanager_port", "monitoring")
+        whose = "" if port is not None else " (the role's default)"
+        others = {"the port sshd listens on": sshd_port(context),
+                  "the node exporter's": _port(context, "node_exporter__port", "node_exporter"),
+                  "Prometheus' port": _port(context, "monitoring__port", "monitoring")}
+        for name, other in others.items():
+            if listens is not None and listens == other:
+                raise fail("port", f"Alertmanager's port{whose} is {name}")
+        return port
+
+    @field_validator("monitoring__alertmanager_config_path")
+    @classmethod
+    def _own_file(cls, path: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        mine = _setting(context, "monitoring__alertmanager_config_path", path)
+        for other in MONITORING_FILES[:-1]:
+            if mine == _setting(context, other):
+                whose = "" if path is not None else " (the role's default)"
+                raise fail("path", f"Alertmanager's file{whose} is {other}'s too: one would "
+                                   "overwrite the other")
+        return path
+
+    @field_validator("monitoring__alert_emails")
+    @classmethod
+    def _emails(cls, addresses: list[str] | None) -> list[str] | None:
+        for number, address in enumerate(addresses or [], start=1):
+            problem = _address(address)
+            if problem:
+                raise fail("email", f"entry {number} is not an e-mail address: {problem}")
+        return addresses
+
+    @field_validator("monitoring__smtp_smarthost")
+    @classmethod
+    def _relay(cls, value: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        relay = _setting(context, "monitoring__smtp_smarthost", value)
+        if not relay:
+            if _setting(context, "monitoring__alert_emails"):
+                raise fail("required", "no mail relay while monitoring__alert_emails names "
+                                      "someone: Alertmanager could not send")
+            return value
+        try:
+            parts = urlsplit(f"//{relay}")
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        host = parts.hostname if parts else None
+        if (not host or port is None or port == 0 or parts.username or parts.path
+                or not (HOST_NAME.fullmatch(host) or _is_ip(host))):
+            raise fail("relay", "not host:port with a host name or IP address and a port "
+                                "1-65535")
+        return value
+
+    @field_validator("monitoring__smtp_from")
+    @classmethod
+    def _sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        sender = _setting(context, "monitoring__smtp_from", value)
+        if not sender:
+            if _setting(context, "monitoring__alert_emails"):
+                raise fail("required", "no sender address while monitoring__alert_emails names "
+                                      "someone: mail relays refuse mail without one")
+            return value
+        problem = _address(str(sender))
+        if problem:
+            raise fail("email", f"not an e-mail address: {problem}")
+        return value
+
+    @field_validator("monitoring__smtp_auth_password")
+    @classmethod
+    def _login(cls, value: object, info: ValidationInfo) -> object:
+        context = info.context or {}
+        if _setting(context, "monitoring__smtp_auth_username") and not _setting(
+                context, "monitoring__smtp_auth_password", value):
+            raise fail("required", "no password while monitoring__smtp_auth_username is set")
+        return value
+
     @field_validator("monitoring__clients")
     @classmethod
     def _not_the_internet(cls, networks: list[str] | None) -> list[str] | None:
@@ -132,6 +268,14 @@ class MonitoringModel(BaseModel):
                                    f"{' and '.join(wide)}: Prometheus would answer anyone",
                        allowed=exposure.limit_text())
         return networks
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 check_node_exporter = model_checker(NodeExporterModel, "node_exporter.yml")

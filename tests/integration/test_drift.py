@@ -31,6 +31,7 @@ FILES = [
     ("firewall", STAFF, "/etc/nftables.conf"),
     ("node_exporter", PC, "/etc/default/prometheus-node-exporter"),
     ("monitoring", STAFF, "/etc/prometheus/libraryops-rules.yml"),
+    ("monitoring", STAFF, "/etc/prometheus/alertmanager.yml"),
     ("staff_workstation", STAFF, "/etc/sssd/sssd.conf"),
     ("wifi_client", STAFF, "/etc/NetworkManager/system-connections/libraryops-staff.nmconnection"),
     ("wireless_ap", AP, "/etc/systemd/system/libraryops-hostapd@.service"),

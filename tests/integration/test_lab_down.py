@@ -58,6 +58,7 @@ def test_lab_down_removes_everything_the_lab_made():
     assert not [p for p in processes if f"-c {STATE}" in p]  # the lab's nginx
     assert not [p for p in processes if f"--state-dir {STATE}" in p]  # the ARM stand-in
     assert not [p for p in processes if f"-d {STATE}" in p]  # the printer
+    assert not [p for p in processes if "aiosmtpd" in p and str(STATE) in p]  # the mail sink
     assert not _lab_cgroups()
     assert not (STATE / "hosts").exists() or not any((STATE / "hosts").iterdir())
     if owner.kind() == owner.SYSTEMD:

@@ -2,22 +2,31 @@
 program's own check) and scrapes exactly the inventory's hosts' node exporters, each labelled
 with the host's name, branch and function group, each up (Prometheus' own targets API: the
 configured targets, not series left from an earlier configuration, such as the Debian
-package's default one it ran before the first converge)."""
+package's default one it ran before the first converge). Alertmanager accepts its configuration
+(amtool), listens on loopback only, is the Alertmanager Prometheus sends to, and e-mails the
+inventory's addresses through its relay (its own status API: the configuration it runs)."""
 
 import json
 import shlex
 import time
+
+import yaml
 
 testinfra_hosts = ["ansible://monitoring"]
 
 FUNCTION_GROUPS = ("public_pcs", "staff_machines", "wireless_aps")
 
 
+def _get(host, url):
+    """The JSON document at ``url``, fetched on the host itself."""
+    fetch = ("import urllib.request; print(urllib.request.urlopen("
+             f"{url!r}, timeout=10).read().decode())")
+    return json.loads(host.check_output(f"python3 -c {shlex.quote(fetch)}"))
+
+
 def _targets(host, port):
     """instance -> labels and health of Prometheus' active targets of the job ``node``."""
-    fetch = ("import json, urllib.request; print(urllib.request.urlopen("
-             f"'http://localhost:{port}/api/v1/targets?state=active', timeout=10).read().decode())")
-    data = json.loads(host.check_output(f"python3 -c {shlex.quote(fetch)}"))["data"]
+    data = _get(host, f"http://localhost:{port}/api/v1/targets?state=active")["data"]
     return {t["labels"]["instance"]: {**t["labels"], "health": t["health"]}
             for t in data["activeTargets"] if t["labels"].get("job") == "node"}
 
@@ -50,3 +59,36 @@ def test_prometheus_scrapes_every_inventory_host_with_its_labels(host, role_vars
         time.sleep(5)
         found = _targets(host, port)
     assert found == expected
+
+
+def test_alertmanager_runs_on_loopback_what_amtool_accepts(host, role_vars):
+    settings = role_vars("monitoring")
+    host.check_output(f"amtool check-config {settings['monitoring__alertmanager_config_path']}")
+    service = host.service("prometheus-alertmanager")
+    assert service.is_enabled and service.is_running
+    port = settings["monitoring__alertmanager_port"]
+    listening = [str(s) for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
+    assert listening == [f"tcp://127.0.0.1:{port}"]
+    # No cluster listener: a lone Alertmanager gossips with nobody.
+    assert not [s for s in host.socket.get_listening_sockets() if s.endswith(":9094")]
+
+
+def test_prometheus_sends_to_alertmanager_which_mails_the_inventory_addresses(host, role_vars):
+    settings = role_vars("monitoring")
+    managers = _get(host, f"http://localhost:{settings['monitoring__port']}"
+                          "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    assert [m["url"] for m in managers] == [
+        f"http://localhost:{settings['monitoring__alertmanager_port']}/api/v2/alerts"]
+    status = _get(host, f"http://localhost:{settings['monitoring__alertmanager_port']}"
+                        "/api/v2/status")
+    running = yaml.safe_load(status["config"]["original"])
+    (receiver,) = running["receivers"]
+    assert running["route"]["receiver"] == receiver["name"]
+    if not settings["monitoring__alert_emails"]:
+        assert "email_configs" not in receiver
+        return
+    assert running["global"]["smtp_smarthost"] == settings["monitoring__smtp_smarthost"]
+    assert running["global"]["smtp_from"] == settings["monitoring__smtp_from"]
+    (email,) = receiver["email_configs"]
+    assert email["to"] == ", ".join(settings["monitoring__alert_emails"])
+    assert email["send_resolved"] is True

@@ -64,7 +64,7 @@ def test_nft_ruleset_drops_forwarding_and_limits_input():
     assert 'oifname "lolab0" drop' in text
     assert 'iifname "lolab0" jump from_lab' in text
     assert "ct state established,related accept" in text
-    assert "ip daddr 10.123.0.1 tcp dport { 80, 631, 3142 } accept" in text
+    assert "ip daddr 10.123.0.1 tcp dport { 80, 631, 3142, 2525 } accept" in text
     assert "masquerade" not in text and "nat" not in text
 
 

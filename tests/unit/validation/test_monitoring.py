@@ -71,6 +71,52 @@ BAD = {
         [("hosts.yml", "hosts.main-staff-01.ansible_host",
           "a monitoring host's address goes into every host's firewall (allowed: an IPv4 or "
           "IPv6 address, without a zone, not IPv4-mapped)")]),
+    "an alert address that is no address": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alert_emails: [it@library.example, "
+                                       "front desk]\nmonitoring__smtp_smarthost: mail.example."
+                                       "org:587\nmonitoring__smtp_from: a@library.example\n"),
+        [(MONITORING, "monitoring__alert_emails", "entry 2 is not an e-mail address: An email "
+                                                  "address must have an @-sign.")]),
+    "alert addresses without a relay nor a sender": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alert_emails: [it@library.example]\n"),
+        [(MONITORING, "monitoring__smtp_smarthost", "no mail relay while monitoring__alert_"
+                                                    "emails names someone: Alertmanager could "
+                                                    "not send (allowed: host:port"),
+         (MONITORING, "monitoring__smtp_from", "no sender address while monitoring__alert_"
+                                               "emails names someone")]),
+    "a relay without a port": (
+        lambda s: edit(s, MONITORING, "10.123.0.1:2525", "mail.example.org"),
+        [(MONITORING, "monitoring__smtp_smarthost", "not host:port with a host name or IP "
+                                                    "address and a port 1-65535")]),
+    "a relay with a URL": (
+        lambda s: edit(s, MONITORING, "10.123.0.1:2525", "smtp://mail.example.org:25/x"),
+        [(MONITORING, "monitoring__smtp_smarthost", "not host:port")]),
+    "a sender that is no address": (
+        lambda s: edit(s, MONITORING, "alerts@library.example", "Library Alerts"),
+        [(MONITORING, "monitoring__smtp_from", "not an e-mail address")]),
+    "a relay login without its password": (
+        lambda s: edit(s, MONITORING, "monitoring__smtp_require_tls: false",
+                       "monitoring__smtp_require_tls: false\nmonitoring__smtp_auth_username: "
+                       "alerts"),
+        [(MONITORING, "monitoring__smtp_auth_password", "no password while monitoring__smtp_"
+                                                        "auth_username is set")]),
+    "Alertmanager on Prometheus' port": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alertmanager_port: 9090\n"),
+        [(MONITORING, "monitoring__alertmanager_port", "alertmanager's port is Prometheus' "
+                                                       "port")]),
+    "Prometheus on Alertmanager's default port": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__port: 9093\n"),
+        [(MONITORING, "monitoring__alertmanager_port", "alertmanager's port (the role's "
+                                                       "default) is Prometheus' port")]),
+    "Alertmanager's file over Prometheus'": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alertmanager_config_path: "
+                                       "/etc/prometheus/prometheus.yml\n"),
+        [(MONITORING, "monitoring__alertmanager_config_path", "alertmanager's file is "
+                                                              "monitoring__config_path's too")]),
+    "an alert wait out of range": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alert_wait_seconds: 600\n"),
+        [(MONITORING, "monitoring__alert_wait_seconds", "less than or equal to 300 (allowed: "
+                                                        "seconds, 0-300)")]),
 }
 
 
