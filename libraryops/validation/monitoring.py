@@ -283,11 +283,20 @@ check_monitoring = model_checker(MonitoringModel, "monitoring.yml", MONITORING_G
 
 
 def check_monitoring_hosts(site: Site) -> Iterator[Problem]:
-    """A monitoring host is a staff machine (a public PC would serve Prometheus to patron
-    sessions) whose ``ansible_host`` is a plain IP address: every host's firewall lets that
-    address read its exporter, and nftables takes addresses, not names (nor an IPv6 zone, nor an
-    IPv4-mapped IPv6 address, which IPv4 scrapes never come from)."""
+    """Settings for the monitoring group need a host in it. A monitoring host is a staff
+    machine (a public PC would serve Prometheus to patron sessions) whose ``ansible_host`` is a
+    plain IP address: every host's firewall lets that address read its exporter, and nftables
+    takes addresses, not names (nor an IPv6 zone, nor an IPv4-mapped IPv6 address, which IPv4
+    scrapes never come from)."""
     hosts_file = site.files.hosts_file
+    if site.inventory.hosts and not site.inventory.groups.get(MONITORING_GROUP):
+        for file, names in site.files.scopes.get(f"group:{MONITORING_GROUP}", []):
+            if names:
+                yield Problem(display_path(file), sorted(names)[0],
+                              f"set for the group {MONITORING_GROUP}, which has no host: "
+                              "nothing would scrape the hosts nor send an alert",
+                              f"a staff machine listed under groups.{MONITORING_GROUP} in "
+                              "hosts.yml, or no such file")
     for host in site.inventory.groups.get(MONITORING_GROUP, []):
         if host not in site.inventory.groups.get(MONITORING_HOSTS_FROM, []):
             yield Problem(display_path(hosts_file), f"groups.{MONITORING_GROUP}.{host}",

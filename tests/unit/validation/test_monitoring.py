@@ -117,6 +117,13 @@ BAD = {
         lambda s: write(s, MONITORING, "---\nmonitoring__alert_wait_seconds: 600\n"),
         [(MONITORING, "monitoring__alert_wait_seconds", "less than or equal to 300 (allowed: "
                                                         "seconds, 0-300)")]),
+    "monitoring settings without a monitoring host": (
+        lambda s: edit(s, "hosts.yml", "    monitoring:\n      hosts:\n        main-staff-01:\n",
+                       "    monitoring:\n      hosts: {}\n"),
+        [(MONITORING, "monitoring__alert_emails", "set for the group monitoring, which has no "
+                                                  "host: nothing would scrape the hosts nor "
+                                                  "send an alert (allowed: a staff machine "
+                                                  "listed under groups.monitoring")]),
 }
 
 

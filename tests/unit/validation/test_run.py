@@ -26,7 +26,7 @@ from libraryops.validation.values import check_public_key
 
 def test_example_site_is_valid(capsys):
     code, lines = run(EXAMPLE, capsys)
-    assert lines == ["validate: inventories/example: 11 hosts, 5 groups: OK"]
+    assert lines == ["validate: inventories/example: 11 hosts, 6 groups: OK"]
     assert code == 0
 
 
@@ -42,7 +42,7 @@ def test_example_output_as_of_a_date_with_warnings(capsys, monkeypatch):
     assert lines == [
         f"inventories/example/group_vars/branch_east/hours.yml: {notice}",
         f"inventories/example/group_vars/branch_main/hours.yml: {notice}",
-        "validate: inventories/example: 11 hosts, 5 groups: OK (2 warning(s))",
+        "validate: inventories/example: 11 hosts, 6 groups: OK (2 warning(s))",
     ]
     assert code == 0
 
