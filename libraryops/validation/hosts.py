@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX, FUNCTION_GROUPS
-from libraryops.validation.base import Problem, Site, SiteFiles, display_path, mapping
+from libraryops.validation.base import Problem, Site, SiteFiles, display_path, fail, mapping
 from libraryops.validation.files import group_entries
 from libraryops.validation.sshd import engine_port
 from libraryops.validation.values import address
@@ -26,11 +26,26 @@ HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 GROUP_ENTRY_KEYS = ("hosts", "children", "vars")
 
 
+def _reachable(value: str) -> str:
+    """An address that names one machine: not the unspecified address (0.0.0.0, ::), which
+    connects to the controller itself, nor a multicast group. (Loopback stays allowed: a test
+    VM's SSH forwarded to a local port, as Vagrant and QEMU's user networking do.)"""
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return value
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    if ip.is_unspecified or ip.is_multicast:
+        raise fail("address", "an address that is not one machine (unspecified or multicast)")
+    return value
+
+
 class HostModel(BaseModel):
     """How the engines reach a host: ``ansible_host`` (required) and ``ansible_port``."""
 
-    ansible_host: Annotated[str, Field(strict=True), AfterValidator(address)] = Field(
-        description="an IP address or a host name")
+    ansible_host: Annotated[str, Field(strict=True), AfterValidator(address),
+                            AfterValidator(_reachable)] = Field(
+        description="an IP address or a host name (not 0.0.0.0, :: nor multicast)")
     ansible_port: int | None = Field(None, ge=1, le=65535, description="a TCP port, 1-65535")
 
 

@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from libraryops import exposure
 from libraryops.role_specs import role_default
 from libraryops.validation.base import Problem, Site, display_path, fail, model_checker
 from libraryops.validation.sshd import port_number, sshd_port
 from libraryops.validation.values import Network
+from libraryops.validation.values import address as host_address
 
 #: The monitoring hosts' group: every host's exporter answers them (role node_exporter).
 MONITORING_GROUP = "monitoring"
@@ -39,8 +41,6 @@ UNPRIVILEGED = 1024
 PrometheusFile = Annotated[str, Field(strict=True,
                                       pattern=r"^/etc/prometheus/[A-Za-z0-9_.-]+\.yml$")]
 AbsoluteDir = Annotated[str, Field(strict=True, pattern=r"^(/[A-Za-z0-9_.-]+)+$")]
-#: A host name as DNS has it (RFC 1123 section 2.1: letters, digits, hyphens; labels of 1-63).
-HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 #: The files of role monitoring, each its own: one path for two would overwrite the other.
 MONITORING_FILES = ("monitoring__config_path", "monitoring__rules_path",
                     "monitoring__alertmanager_config_path")
@@ -230,7 +230,7 @@ class MonitoringModel(BaseModel):
             parts, port = None, None
         host = parts.hostname if parts else None
         if (not host or port is None or port == 0 or parts.username or parts.path
-                or not (HOST_NAME.fullmatch(host) or _is_ip(host))):
+                or not _is_address(host)):
             raise fail("relay", "not host:port with a host name or IP address and a port "
                                 "1-65535")
         return value
@@ -270,10 +270,10 @@ class MonitoringModel(BaseModel):
         return networks
 
 
-def _is_ip(host: str) -> bool:
+def _is_address(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
+        host_address(host)
+    except PydanticCustomError:
         return False
     return True
 

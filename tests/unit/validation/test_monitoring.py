@@ -124,6 +124,9 @@ BAD = {
                                                   "host: nothing would scrape the hosts nor "
                                                   "send an alert (allowed: a staff machine "
                                                   "listed under groups.monitoring")]),
+    "a relay that is no host name": (
+        lambda s: edit(s, MONITORING, "10.123.0.1:2525", "mail_relay:25"),
+        [(MONITORING, "monitoring__smtp_smarthost", "not host:port")]),
 }
 
 

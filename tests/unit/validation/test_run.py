@@ -290,6 +290,13 @@ BAD_EXAMPLES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str, str]]
         (HOSTS, "hosts.east-pub-02.ansible_host", "missing")]),
     "address neither IP nor host name": (_bad_address, [
         (HOSTS, "hosts.east-pub-02.ansible_host", "neither an IP address nor a host name")]),
+    "address of every machine": (lambda s: edit(s, HOSTS, "203.0.113.12", "0.0.0.0"), [
+        (HOSTS, "hosts.east-pub-02.ansible_host", "an address that is not one machine "
+                                                  "(unspecified or multicast) (allowed: an IP "
+                                                  "address or a host name (not 0.0.0.0, :: nor "
+                                                  "multicast))")]),
+    "multicast address": (lambda s: edit(s, HOSTS, "203.0.113.12", "ff02::1"), [
+        (HOSTS, "hosts.east-pub-02.ansible_host", "not one machine")]),
     "inline group vars": (_inline_group_vars, [
         (HOSTS, "all.children.branch_main.vars.branch__name",
          "variable defined inline in hosts.yml (allowed: per-group data in "
