@@ -2,12 +2,15 @@
 and Alertmanager on the monitoring host, a public PC really powered off, the message read from
 the lab's SMTP sink (:mod:`libraryops.lab.mail`).
 
+A session reset made to fail by a planted fault alerts at once, at any hour.
+
 The branch's state is set with the monitoring host's own publisher
 (``libraryops-branch-state <branch> <state>``, what its state timers run), so the test means the
 same at any hour CI runs; afterwards it publishes the state the hours model gives for now
 (``BranchHours.state``) and starts the powered-off PCs again (``make lab-up``).
 
-Lab only: it powers public PCs off. It runs with the other lab tests in `make test`.
+Lab only: it ends a patron session and powers public PCs off. It runs with the other lab tests
+in `make test`.
 """
 
 import datetime as dt
@@ -20,6 +23,8 @@ import urllib.request
 import pytest
 import testinfra
 
+from deploy.defaults import DEFAULTS
+from deploy.reset import CLEANUP_SCRIPT as RESET
 from libraryops import paths
 from libraryops.hours import BranchHours
 from libraryops.inventory import hosts_file, load_site
@@ -43,8 +48,7 @@ DELIVERY_LIMIT = 180
 def monitor():
     """The monitoring host; afterwards its branch state is the hours model's again and every
     powered-off PC is up."""
-    host = testinfra.get_host(f"ansible://{MONITOR}",
-                              ansible_inventory=str(hosts_file(LAB.path)))
+    host = _host(MONITOR)
     yield host
     now = BranchHours.from_vars(LAB.hosts[OPEN_PC]).state(dt.datetime.now(dt.UTC))
     host.run_expect([0], f"{PUBLISH} {BRANCH} {now}")
@@ -76,10 +80,13 @@ def _publish(monitor, state: str) -> None:
           60, f"Prometheus reading branch {BRANCH} as {state}")
 
 
+def _host(name: str):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=str(hosts_file(LAB.path)))
+
+
 def _power_off(pc: str) -> None:
     """Power a public PC off the way a patron or a power cut would (its systemd shuts down)."""
-    target = testinfra.get_host(f"ansible://{pc}", ansible_inventory=str(hosts_file(LAB.path)))
-    target.run_expect([0], "systemctl poweroff --no-block")
+    _host(pc).run_expect([0], "systemctl poweroff --no-block")
 
 
 def _firing_mail_naming(pc: str, since: float) -> list[str]:
@@ -96,6 +103,32 @@ def _firing_mail_naming(pc: str, since: float) -> list[str]:
     return found
 
 
+def test_a_failed_session_reset_alerts_at_once(monitor):
+    """A fault the reset cannot undo (a file system mounted inside the patron's home, which it
+    never deletes across) makes it fail; its evidence alerts and is e-mailed."""
+    pc = _host(OPEN_PC)
+    patron = LAB.hosts[OPEN_PC].get("public_pc__patron_user", DEFAULTS["public_pc__patron_user"])
+    mount = f"/home/{patron}/Downloads"
+    pc.run_expect([0], "systemctl stop lightdm")
+    try:
+        pc.run(f"loginctl terminate-user {patron}")
+        _wait(lambda: pc.run(f"pgrep -u {patron}").rc == 1, 60, f"{patron}'s processes ending")
+        pc.run_expect([0], f"mount -t tmpfs -o size=1m libraryops-test {mount}")
+        failed_at = time.time()
+        assert pc.run(f"env USER={patron} HOME=/home/{patron} {RESET}").rc == 1
+        _wait(lambda: _query(f'ALERTS{{alertname="SessionResetFailed", instance="{OPEN_PC}", '
+                             'alertstate="firing"}'), 90, "the reset alert firing")
+        subjects = _wait(lambda: _firing_mail_naming(OPEN_PC, failed_at), 90,
+                         f"an e-mail naming {OPEN_PC}'s failed reset")
+        print(f"\nreset alert e-mail after {time.time() - failed_at:.0f} s: {subjects[0]}")
+    finally:
+        pc.run(f"umount {mount}")
+        pc.run_expect([0], f"env USER={patron} HOME=/home/{patron} {RESET}")
+        pc.run_expect([0], "systemctl start lightdm")
+    _wait(lambda: not _query(f'ALERTS{{alertname="SessionResetFailed", instance="{OPEN_PC}"}}'),
+          90, "the reset alert resolving after a reset that succeeds")
+
+
 def test_a_pc_off_while_open_is_mailed_and_one_off_while_closed_is_not(monitor):
     _publish(monitor, "open")
     off_at = time.time()
@@ -110,8 +143,8 @@ def test_a_pc_off_while_open_is_mailed_and_one_off_while_closed_is_not(monitor):
     _wait(lambda: _query(f'up{{instance="{CLOSED_PC}"}} == 0'), 60,
           f"Prometheus seeing {CLOSED_PC} down")
     # Long enough for the open case's whole path: the rule's "for", Alertmanager's wait, and
-    # a scrape and an evaluation on each side.
-    settle = LAB.hosts[MONITOR]["monitoring__down_minutes"] * 60 + 60
+    # a scrape and an evaluation on each side (the lab scrapes and evaluates every 5 s).
+    settle = LAB.hosts[MONITOR]["monitoring__down_minutes"] * 60 + 30
     time.sleep(settle)
     assert not _query(f'ALERTS{{alertname="PublicPCDownWhileOpen", instance="{CLOSED_PC}"}}')
     assert not _firing_mail_naming(CLOSED_PC, off_at), f"mail while {BRANCH} is closed"

@@ -14,6 +14,7 @@ import time
 import pytest
 import testinfra
 
+from deploy.reset import evidence_path
 from libraryops import paths
 from libraryops.inventory import hosts_file, load_site
 
@@ -113,6 +114,17 @@ def reset_status(host):
     return dict(item.split("=", 1) for item in host.file(STATUS).content_string.split())
 
 
+def reset_evidence(host):
+    """The reset's series as the node exporter reads them (name{labels} -> value), {} before
+    the first reset."""
+    path = evidence_path(VARS)
+    if not host.file(path).exists:
+        return {}
+    lines = host.file(path).content_string.splitlines()
+    return {name: float(value) for name, value in
+            (line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))}
+
+
 def token_traces(host):
     """Every place the token still appears: file names, file contents, print/cron/at spools."""
     prune = "-path /proc -o -path /sys -o -path /usr -o -path " + TOKEN_DIR
@@ -153,6 +165,7 @@ def test_nothing_of_a_patron_survives_their_session(pc, run):
     assert planted["print jobs"] and planted["crontab"]
     assert planted["at jobs"] and planted["processes"], planted
     before = float(reset_status(pc).get("time", 0))
+    resets_before = reset_evidence(pc)
 
     pc.run_expect([0], f"loginctl terminate-session {session}")
     new_session = wait_for_session(pc, not_this=session)
@@ -170,6 +183,13 @@ def test_nothing_of_a_patron_survives_their_session(pc, run):
     assert int(started) >= int(float(status["time"])), "the new session began before the reset"
     assert token_traces(pc) == {"file names": [], "file contents": [], "print jobs": [],
                                 "crontab": "", "at jobs": [], "processes": []}
+    # The reset's evidence for Prometheus: ok, one more ok reset, the counts of the status.
+    evidence = reset_evidence(pc)
+    assert evidence["libraryops_session_reset_ok"] == 1
+    ok_total = 'libraryops_session_resets_total{result="ok"}'
+    assert evidence[ok_total] == resets_before.get(ok_total, 0) + 1
+    assert evidence['libraryops_session_reset_removed{kind="crontabs"}'] == 1
+    assert evidence["libraryops_session_reset_processes_left"] == 0
 
 
 def test_cleanup_with_an_empty_user_touches_nothing(pc):

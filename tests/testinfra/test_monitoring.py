@@ -92,3 +92,61 @@ def test_prometheus_sends_to_alertmanager_which_mails_the_inventory_addresses(ho
     (email,) = receiver["email_configs"]
     assert email["to"] == ", ".join(settings["monitoring__alert_emails"])
     assert email["send_resolved"] is True
+
+
+def test_promtool_fires_the_reset_alert_at_once_and_until_a_reset_succeeds(host, role_vars):
+    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
+              "function": "public_pcs"}
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    summary = ("the last session reset on pc-under-test failed: the next patron may find the "
+               "last one's files")
+    firing = [{"exp_labels": {**labels, "severity": "page"},
+               "exp_annotations": {"summary": summary}}]
+    document = {
+        "rule_files": [role_vars("monitoring")["monitoring__rules_path"]],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m",
+                   "input_series": [{"series": f"libraryops_session_reset_ok{{{selector}}}",
+                                     "values": "1 1 0 0 1"}],
+                   "alert_rule_test": [
+                       {"eval_time": "1m", "alertname": "SessionResetFailed", "exp_alerts": []},
+                       {"eval_time": "2m", "alertname": "SessionResetFailed",
+                        "exp_alerts": firing},
+                       {"eval_time": "3m", "alertname": "SessionResetFailed",
+                        "exp_alerts": firing},
+                       {"eval_time": "4m", "alertname": "SessionResetFailed", "exp_alerts": []},
+                   ]}],
+    }
+    _promtool_test(host, document)
+
+
+def test_promtool_fires_the_disk_alert_after_15_minutes_below_the_threshold(host, role_vars):
+    settings = role_vars("monitoring")
+    threshold = settings["monitoring__disk_free_percent"]
+    labels = {"job": "node", "instance": "pc-under-test", "device": "/dev/sda1",
+              "mountpoint": "/", "fstype": "ext4"}
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    below = threshold - 1  # percent free once the disk fills, at minute 20
+    series = [
+        {"series": f"node_filesystem_avail_bytes{{{selector}}}",
+         "values": f"{threshold + 10}x20 {below}x30"},
+        {"series": f"node_filesystem_size_bytes{{{selector}}}", "values": "100x50"},
+        {"series": f"node_filesystem_readonly{{{selector}}}", "values": "0x50"},
+    ]
+    firing = [{"exp_labels": {**labels, "severity": "ticket"},
+               "exp_annotations": {"summary": f"/ on pc-under-test has {below}% free"}}]
+    checks = [{"eval_time": "34m", "alertname": "DiskNearlyFull", "exp_alerts": []},
+              {"eval_time": "36m", "alertname": "DiskNearlyFull", "exp_alerts": firing}]
+    _promtool_test(host, {"rule_files": [settings["monitoring__rules_path"]],
+                          "evaluation_interval": "1m",
+                          "tests": [{"interval": "1m", "input_series": series,
+                                     "alert_rule_test": checks}]})
+
+
+def _promtool_test(host, document):
+    """Run ``promtool test rules`` on the monitoring host with ``document`` (its unit-test
+    file format); fail with promtool's report."""
+    path = "/tmp/libraryops-rules-unit-test.json"
+    host.check_output(f"printf '%s' {shlex.quote(json.dumps(document))} > {path}")
+    result = host.run(f"promtool test rules {path}; status=$?; rm -f {path}; exit $status")
+    assert result.rc == 0, result.stdout + result.stderr
