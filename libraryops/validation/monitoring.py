@@ -151,6 +151,8 @@ class MonitoringModel(BaseModel):
         description="a vaulted password, set when monitoring__smtp_auth_username is")
     monitoring__alert_wait_seconds: int | None = Field(
         None, strict=True, ge=0, le=300, description="seconds, 0-300")
+    monitoring__disk_free_percent: int | None = Field(
+        None, strict=True, ge=1, le=50, description="percent, 1-50")
     monitoring__alert_repeat_hours: int | None = Field(
         None, strict=True, ge=1, le=168, description="hours, 1-168")
 

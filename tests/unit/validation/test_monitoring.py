@@ -127,6 +127,10 @@ BAD = {
     "a relay that is no host name": (
         lambda s: edit(s, MONITORING, "10.123.0.1:2525", "mail_relay:25"),
         [(MONITORING, "monitoring__smtp_smarthost", "not host:port")]),
+    "a disk threshold out of range": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__disk_free_percent: 90\n"),
+        [(MONITORING, "monitoring__disk_free_percent", "less than or equal to 50 (allowed: "
+                                                       "percent, 1-50)")]),
 }
 
 
