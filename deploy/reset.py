@@ -31,14 +31,14 @@ SKELETON_DIRS = ("Desktop", "Downloads")
 LINGER_RULE = "/etc/polkit-1/rules.d/50-libraryops-patron-linger.rules"
 
 
-def evidence_path(data) -> str:
-    """Where a host's reset writes its Prometheus series: :data:`EVIDENCE_FILE` in the node
-    exporter's textfile directory, the host's ``node_exporter__textfile_dir`` (``data``: any
-    mapping-like with ``get``, pyinfra's ``host.data`` or ``SiteInventory.hosts[host]``) or else
-    the role node_exporter's default (its one owner)."""
+def evidence_path(data, name: str) -> str:
+    """Where a host's reset writes its Prometheus series: file ``name`` (:data:`EVIDENCE_FILE`)
+    in the node exporter's textfile directory, the host's ``node_exporter__textfile_dir``
+    (``data``: any mapping-like with ``get``, pyinfra's ``host.data`` or
+    ``SiteInventory.hosts[host]``) or else the role node_exporter's default (its one owner)."""
     directory = (data.get("node_exporter__textfile_dir")
                  or role_default("node_exporter", "node_exporter__textfile_dir"))
-    return f"{directory}/{EVIDENCE_FILE}"
+    return f"{directory}/{name}"
 
 
 @deploy("Reset on logout", data_defaults=DEFAULTS)
@@ -56,7 +56,7 @@ def session_reset():
         src=str(TEMPLATES / "session-reset.sh.j2"), dest=CLEANUP_SCRIPT, mode="755",
         user="root", group="root",
         patron=host.data.public_pc__patron_user, skeleton=SKELETON, status_file=STATUS_FILE,
-        evidence=evidence_path(host.data),
+        evidence=evidence_path(host.data, EVIDENCE_FILE),
     )
     files.template(
         name="polkit: no linger for the patron",

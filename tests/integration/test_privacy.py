@@ -14,7 +14,7 @@ import time
 import pytest
 import testinfra
 
-from deploy.reset import evidence_path
+from deploy.reset import EVIDENCE_FILE, evidence_path
 from libraryops import paths
 from libraryops.inventory import hosts_file, load_site
 
@@ -117,7 +117,7 @@ def reset_status(host):
 def reset_evidence(host):
     """The reset's series as the node exporter reads them (name{labels} -> value), {} before
     the first reset."""
-    path = evidence_path(VARS)
+    path = evidence_path(VARS, EVIDENCE_FILE)
     if not host.file(path).exists:
         return {}
     lines = host.file(path).content_string.splitlines()
