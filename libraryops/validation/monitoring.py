@@ -58,6 +58,19 @@ def _setting(context: dict, name: str, value: object = None) -> object:
     return context[name] if context.get(name) is not None else role_default("monitoring", name)
 
 
+def _mail_setting(context: dict, name: str, value: object, missing: str, why: str) -> object:
+    """A setting Alertmanager's e-mail needs, as the role sees it (:func:`_setting`).
+
+    Raises:
+        PydanticCustomError: it is empty while ``monitoring__alert_emails`` names anyone
+            ("<missing> while monitoring__alert_emails names someone: <why>").
+    """
+    found = _setting(context, name, value)
+    if not found and _setting(context, "monitoring__alert_emails"):
+        raise fail("required", f"{missing} while monitoring__alert_emails names someone: {why}")
+    return found
+
+
 def _address(value: str) -> str | None:
     """Why ``value`` is no e-mail address for Alertmanager's ``to``/``from``, or None (syntax
     only, no DNS lookup: the email-validator library, RFC 5321/5322)."""
@@ -218,12 +231,9 @@ class MonitoringModel(BaseModel):
     @field_validator("monitoring__smtp_smarthost")
     @classmethod
     def _relay(cls, value: str | None, info: ValidationInfo) -> str | None:
-        context = info.context or {}
-        relay = _setting(context, "monitoring__smtp_smarthost", value)
+        relay = _mail_setting(info.context or {}, "monitoring__smtp_smarthost", value,
+                              "no mail relay", "Alertmanager could not send")
         if not relay:
-            if _setting(context, "monitoring__alert_emails"):
-                raise fail("required", "no mail relay while monitoring__alert_emails names "
-                                      "someone: Alertmanager could not send")
             return value
         try:
             parts = urlsplit(f"//{relay}")
@@ -240,12 +250,9 @@ class MonitoringModel(BaseModel):
     @field_validator("monitoring__smtp_from")
     @classmethod
     def _sender(cls, value: str | None, info: ValidationInfo) -> str | None:
-        context = info.context or {}
-        sender = _setting(context, "monitoring__smtp_from", value)
+        sender = _mail_setting(info.context or {}, "monitoring__smtp_from", value,
+                               "no sender address", "mail relays refuse mail without one")
         if not sender:
-            if _setting(context, "monitoring__alert_emails"):
-                raise fail("required", "no sender address while monitoring__alert_emails names "
-                                      "someone: mail relays refuse mail without one")
             return value
         problem = _address(str(sender))
         if problem:
