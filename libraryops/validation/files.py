@@ -56,14 +56,52 @@ def _vars_files(directory: Path) -> Iterator[tuple[str, Path]]:
             yield entry.stem, entry
 
 
-def _loader(site: Path):
-    """Ansible's DataLoader, able to open vault-encrypted files with the site's password (the
-    same secrets the adapter decrypts with)."""
+def _loader(vault):
+    """Ansible's DataLoader, able to open vault-encrypted files with ``vault``'s secrets (the
+    site's password: the same secrets the adapter decrypts with)."""
     from ansible.parsing.dataloader import DataLoader
 
     loader = DataLoader()
-    loader.set_vault_secrets(vault_lib(paths.vault_password_file(site)).secrets)
+    loader.set_vault_secrets(vault.secrets)
     return loader
+
+
+def _vault_problem(site: Path, file: Path, key: str) -> Problem:
+    """An encrypted file or inline ``!vault`` value the site's vault password does not open.
+
+    Names the file, the key (``file`` for a whole encrypted file) and the password file that was
+    tried (:func:`libraryops.paths.vault_password_file`), never the ciphertext: Ansible's own
+    messages say neither which file nor which password.
+    """
+    password_file = paths.vault_password_file(site)
+    if password_file is None:
+        return Problem(display_path(file), key,
+                       "vault-encrypted, but the site has no vault password file",
+                       f"{display_path(site / 'vault-password.txt')} or "
+                       "ANSIBLE_VAULT_PASSWORD_FILE naming the file that holds the site's password")
+    return Problem(display_path(file), key, "vault-encrypted, but the vault password in "
+                   f"{display_path(password_file)} does not open it (another password, or the "
+                   "ciphertext is damaged)", "encrypted with the site's vault password "
+                   "(ansible-vault encrypt / encrypt_string)")
+
+
+def _undecryptable(value: Any, vault, path: str) -> Iterator[str]:
+    """Dotted paths of the inline ``!vault`` values inside ``value`` that ``vault`` (a
+    :class:`ansible.parsing.vault.VaultLib`) cannot decrypt."""
+    from ansible.parsing.vault import VaultHelper
+
+    ciphertext = VaultHelper.get_ciphertext(value, with_tags=False)
+    if ciphertext is not None:
+        try:
+            vault.decrypt(ciphertext)
+        except Exception:  # AnsibleError subclasses, binascii errors; never echo the ciphertext
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _undecryptable(item, vault, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _undecryptable(item, vault, f"{path}[{index}]")
 
 
 def _parse_problem(file: Path, exc: Exception) -> Problem:
@@ -87,12 +125,14 @@ def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:
         mapping.
     """
     from ansible.errors import AnsibleError
+    from ansible.parsing.vault import AnsibleVaultError
 
     files = SiteFiles(path=site)
     if not files.hosts_file.is_file():
         return files, [Problem(display_path(files.hosts_file), "file", "missing",
                                "a site directory holds hosts.yml")]
-    loader = _loader(site)
+    vault = vault_lib(paths.vault_password_file(site))
+    loader = _loader(vault)
     problems = []
     sources = [("", files.hosts_file)]
     sources += [(f"group:{name}", file) for name, file in _vars_files(site / "group_vars")]
@@ -101,10 +141,14 @@ def parse_site(site: Path) -> tuple[SiteFiles, list[Problem]]:
     for scope, file in sources:
         try:
             doc = loader.load_from_file(str(file), cache="none")
+        except AnsibleVaultError:
+            problems.append(_vault_problem(site, file, "file"))
+            continue
         except AnsibleError as exc:
             problems.append(_parse_problem(file, exc))
             continue
         files.documents[file] = doc
+        problems += [_vault_problem(site, file, key) for key in _undecryptable(doc, vault, "")]
         if not scope and not isinstance(doc, dict):
             problems.append(Problem(display_path(file), "file", "not a mapping",
                                     "a mapping of group names to {hosts, children, vars}, "

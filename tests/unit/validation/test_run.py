@@ -501,6 +501,43 @@ def test_vaulted_value_is_never_printed(example, capsys):
     assert not [c for c in ciphertext.splitlines()[1:] if c in output]
 
 
+# The example site's encrypted file and inline !vault values, as (file, key).
+VAULTED = [("group_vars/all/wireless_vault.yml", "file"),
+           ("group_vars/monitoring/vault.yml", "monitoring__smtp_auth_password"),
+           ("group_vars/staff_machines/vault.yml", "staff_workstation__ad_join_password")]
+
+
+def test_damaged_inline_vault_value_names_its_file_and_key(example, capsys):
+    """Before: the adapter's error named a host of hosts.yml, not the file holding the value."""
+    file = example / VAULTED[1][0]
+    lines = file.read_text().splitlines()
+    body = next(i for i, line in enumerate(lines) if "$ANSIBLE_VAULT" in line) + 1
+    damaged = lines[body].strip()
+    lines[body] = lines[body].replace(damaged, "zz" + damaged[2:])
+    file.write_text("\n".join(lines) + "\n")
+    output = "\n".join(assert_problems(example, capsys, [
+        (VAULTED[1][0], VAULTED[1][1], "does not open it")]))
+    assert damaged[2:] not in output
+    assert "vault-password.txt" in output
+
+
+def test_wrong_vault_password_names_every_encrypted_value_and_the_password_file(
+        example, tmp_path, capsys, monkeypatch):
+    wrong = tmp_path / "other-password.txt"
+    wrong.write_text("not the site's password\n")
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(wrong))
+    output = "\n".join(assert_problems(example, capsys, [
+        (file, key, f"the vault password in {wrong} does not open it") for file, key in VAULTED]))
+    assert "not the site's password" not in output
+
+
+def test_missing_vault_password_file_is_named(example, capsys):
+    (example / "vault-password.txt").unlink()
+    assert_problems(example, capsys, [
+        (file, key, f"no vault password file (allowed: {example / 'vault-password.txt'}")
+        for file, key in VAULTED])
+
+
 @pytest.mark.parametrize("command", ["validate", "make converge", "make bootstrap"])
 def test_bad_site_contacts_no_host(example, tmp_path, command):
     """A bad site whose hosts all point at a listener here: validation fails and the targets that
