@@ -12,7 +12,8 @@
   Azure returned (tags merged, subnets kept, NSG rules inline), PUT conditionally (``If-Match``
   the etag of that GET, or ``If-None-Match: *`` for a create), wait for the long-running
   operation, check the result matches; then deletes candidates in reverse dependency order when
-  allowed. A killed apply converges when re-run (every step starts from a fresh GET).
+  allowed, each read again first and deleted with ``If-Match`` that read's etag
+  (:func:`remove`). A killed apply converges when re-run (every step starts from a fresh GET).
 
 A write is read-modify-write: whenever it cannot go through as read, the resource is read
 again and the body rebuilt, so a change someone else made meanwhile (Town IT adding a subnet
@@ -25,7 +26,7 @@ or a tag) is kept, never overwritten by a body built before it. That is after a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -166,23 +167,34 @@ def _busy(exc: HttpResponseError) -> bool:
         exc.error.code == "AnotherOperationInProgress"
 
 
-def retry_conflict(action: Callable[[], Any], log: TextIO,
-                   delays: Iterable[float] = CONFLICT_DELAYS,
-                   sleep: Callable[[float], None] = time.sleep) -> Any:
-    """Run ``action``; on 409 AnotherOperationInProgress wait and retry (other errors raise).
+def _read_again(exc: HttpResponseError, waits: Iterator[float], tries: int, title: str,
+                log: TextIO, sleep: Callable[[float], None]) -> None:
+    """After Azure refused a conditional write or delete of ``title``: return when the caller
+    should read the resource again and rebuild its request, else raise.
 
-    Only for an action that does not depend on what was read before (a DELETE): a write
-    re-reads instead (:func:`converge`)."""
-    for delay in (*delays, None):
-        try:
-            return action()
-        except HttpResponseError as exc:
-            if not _busy(exc) or delay is None:
-                raise
+    412 PreconditionFailed (it changed since it was read): at once. 409 AnotherOperationInProgress
+    (someone is writing): after the next of ``waits`` (seconds). Each of both uses up one of the
+    ``tries`` waits. Call it inside the ``except`` block: any other error is re-raised as is.
+
+    Raises:
+        ApplyError: no wait left; nothing more was sent.
+        azure.core.exceptions.HttpResponseError: ``exc`` itself, for any other refusal.
+    """
+    if exc.status_code == 412:
+        print("      412 PreconditionFailed: changed since it was read; reading it again",
+              file=log, flush=True)
+        delay = next(waits, None)
+    elif _busy(exc):
+        delay = next(waits, None)
+        if delay is not None:
             print(f"      409 AnotherOperationInProgress: another operation is running; "
-                  f"retrying in {delay} s", file=log, flush=True)
+                  f"reading it again in {delay} s", file=log, flush=True)
             sleep(delay)
-    raise AssertionError("unreachable")
+    else:
+        raise exc
+    if delay is None:
+        raise ApplyError(f"{title}: still changing under libraryops after {tries} retries; "
+                         "nothing more was sent") from None
 
 
 def converge(clients: Any, target: Declared, log: TextIO,
@@ -215,21 +227,7 @@ def converge(clients: Any, target: Declared, log: TextIO,
             result = target.kind.put(clients, target.resource_group, target.name, body,
                                      headers=condition)
         except HttpResponseError as exc:
-            if exc.status_code == 412:
-                print("      412 PreconditionFailed: changed since it was read; reading it "
-                      "again", file=log, flush=True)
-                delay = next(waits, None)
-            elif _busy(exc):
-                delay = next(waits, None)
-                if delay is not None:
-                    print(f"      409 AnotherOperationInProgress: another operation is running; "
-                          f"reading it again in {delay} s", file=log, flush=True)
-                    sleep(delay)
-            else:
-                raise
-            if delay is None:
-                raise ApplyError(f"{target.title}: still changing under libraryops after "
-                                 f"{len(tuple(delays))} retries; nothing more was sent") from None
+            _read_again(exc, waits, len(tuple(delays)), target.title, log, sleep)
             continue
         after = [c for c in diff(result.as_dict(exclude_readonly=True),
                                  _comparable(target, exists=True))
@@ -238,6 +236,58 @@ def converge(clients: Any, target: Declared, log: TextIO,
             raise ApplyError(f"{target.title}: Azure did not take "
                              + "; ".join(str(c) for c in after))
         return item
+
+
+def _still_ours(clients: Any, item: Item, site: str) -> tuple[bool, str | None]:
+    """Read a delete candidate again: whether it is still this site's to delete, and the etag of
+    that read (None for a resource group, which has none).
+
+    A resource is ours while it carries the site's management tag; a resource group while it
+    does and holds nothing else than resources of ours (those are deleted before it).
+    """
+    model = item.kind.get(clients, item.resource_group, item.name)
+    if not is_managed(model.tags, site):
+        return False, None
+    if item.kind.is_group:
+        held = clients.resources.resources.list_by_resource_group(item.name)
+        if any(KIND_BY_TYPE.get(r.type.lower()) is None or not is_managed(r.tags, site)
+               for r in held):
+            return False, None
+    return True, getattr(model, "etag", None)
+
+
+def remove(clients: Any, item: Item, site: str, log: TextIO,
+           delays: Iterable[float] = CONFLICT_DELAYS,
+           sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Delete one candidate only as it was judged: read it again, delete with ``If-Match`` that
+    read's etag, and on 412 or after a 409 wait (:func:`_read_again`) judge it again.
+
+    A candidate Town IT took over meanwhile (its management tag removed, or a resource of
+    theirs added to a group of ours) is kept; one already gone is done.
+
+    Returns:
+        Whether it was deleted by this call (False: kept, or already gone).
+
+    Raises:
+        ApplyError: it kept changing for every one of ``delays``.
+        azure.core.exceptions.HttpResponseError: Azure refused the delete otherwise.
+    """
+    waits = iter(delays)
+    while True:
+        try:
+            ours, etag = _still_ours(clients, item, site)
+        except ResourceNotFoundError:
+            return False
+        if not ours:
+            print(f"      {item.title}: changed since it was listed and is no longer only "
+                  "libraryops'; not deleted", file=log, flush=True)
+            return False
+        try:
+            item.kind.delete(clients, item.resource_group, item.name,
+                             headers={"If-Match": etag} if etag else {})
+            return True
+        except HttpResponseError as exc:
+            _read_again(exc, waits, len(tuple(delays)), item.title, log, sleep)
 
 
 def apply(clients: Any, spec: AzureSpec, site: str, allow_delete: bool, log: TextIO,
@@ -259,10 +309,8 @@ def apply(clients: Any, spec: AzureSpec, site: str, allow_delete: bool, log: Tex
         report([item], log, words=APPLY_WORDS)
         done.append(item)
     for item in leftovers(clients, spec, site, targets, allow_delete):
-        if item.action == "delete":
-            kind = item.kind
-            retry_conflict(lambda k=kind, i=item: k.delete(clients, i.resource_group, i.name),
-                           log, delays, sleep)
+        if item.action == "delete" and not remove(clients, item, site, log, delays, sleep):
+            continue
         if item.action in CHANGES:
             report([item], log, words=APPLY_WORDS)
             done.append(item)

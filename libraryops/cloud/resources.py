@@ -62,12 +62,15 @@ class Kind:
         return self._ops(clients).begin_create_or_update(resource_group, name, body,
                                                          headers=headers or {}).result()
 
-    def delete(self, clients: Any, resource_group: str, name: str) -> None:
-        """DELETE the resource and wait for the long-running operation."""
+    def delete(self, clients: Any, resource_group: str, name: str,
+               headers: dict[str, str] | None = None) -> None:
+        """DELETE the resource and wait for the long-running operation.
+
+        ``headers``: extra request headers (``If-Match``)."""
         if self.is_group:
-            self._ops(clients).begin_delete(name).result()
+            self._ops(clients).begin_delete(name, headers=headers or {}).result()
         else:
-            self._ops(clients).begin_delete(resource_group, name).result()
+            self._ops(clients).begin_delete(resource_group, name, headers=headers or {}).result()
 
 
 _OS_PROFILE = ("properties", "osProfile")

@@ -174,10 +174,7 @@ def test_a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete(appl
     applied.sdk.network.public_ip_addresses.begin_create_or_update(
         RG, "pip-town-it", {"location": "eastus", "sku": {"name": "Standard"},
                             "properties": {"publicIPAllocationMethod": "Static"}}).result()
-    del applied.spec["resources"]["virtual_machines"]
-    applied.spec["resources"]["network_interfaces"][0].pop("public_ip")
-    del applied.spec["resources"]["public_ips"]
-    applied.write()
+    _drop_public_ip_from_spec(applied)
 
     code, text = applied.run("plan")
     assert code == 2
@@ -201,6 +198,62 @@ def test_a_resource_removed_from_the_spec_is_deleted_only_with_allow_delete(appl
     assert applied.run("plan")[0] == 0
     listed = {r.name for r in applied.sdk.resources.resources.list_by_resource_group(RG)}
     assert "pip-town-it" in listed and "vm-libki" not in listed
+
+
+def _drop_public_ip_from_spec(lab) -> None:
+    """The spec without the VM and its public IP: both become delete candidates."""
+    del lab.spec["resources"]["virtual_machines"]
+    lab.spec["resources"]["network_interfaces"][0].pop("public_ip")
+    del lab.spec["resources"]["public_ips"]
+    lab.write()
+
+
+def _town_it_claims_the_public_ip(sdk) -> None:
+    """Town IT takes the public IP over in the portal: libraryops' management tag removed."""
+    pip = sdk.network.public_ip_addresses.get(RG, "pip-libki")
+    body = pip.as_dict(exclude_readonly=True)
+    body["tags"] = {"owner": "town-it"}
+    sdk.network.public_ip_addresses.begin_create_or_update(RG, "pip-libki", body).result()
+
+
+def test_a_delete_candidate_claimed_while_apply_waits_on_a_409_is_kept(applied):
+    """Before: the delete was retried as first decided and removed Town IT's public IP."""
+    _drop_public_ip_from_spec(applied)
+    applied.hook("faults", {"status": 409, "count": 1, "method": "DELETE", "after": 1})
+    out = io.StringIO()
+    done = engine.apply(applied.sdk, spec.load(applied.site), "town", True, out, delays=(0,),
+                        sleep=lambda _: _town_it_claims_the_public_ip(applied.sdk))
+    deleted = [i.title for i in done if i.action == "delete"]
+    assert deleted == [f"{RG}/vm-libki"], out.getvalue()
+    assert f"{RG}/pip-libki: changed since it was listed" in out.getvalue()
+    assert applied.sdk.network.public_ip_addresses.get(RG, "pip-libki").tags == {
+        "owner": "town-it"}
+
+
+def test_a_delete_candidate_changed_after_its_read_is_deleted_only_after_a_new_read(
+        applied, monkeypatch):
+    """The DELETE carries the etag of the read that judged it: a write in between gives 412,
+    and the candidate is judged again before it goes."""
+    _drop_public_ip_from_spec(applied)
+    operations = applied.sdk.network.public_ip_addresses
+    reads = []
+
+    def get_then_town_it_tags(*args, **kwargs):
+        model = type(operations).get(operations, *args, **kwargs)
+        reads.append(model.etag)
+        if len(reads) == 1:
+            body = model.as_dict(exclude_readonly=True)
+            body["tags"]["reviewed-by"] = "town-it"
+            type(operations).begin_create_or_update(operations, RG, "pip-libki", body).result()
+        return model
+
+    monkeypatch.setattr(operations, "get", get_then_town_it_tags)
+    out = io.StringIO()
+    done = engine.apply(applied.sdk, spec.load(applied.site), "town", True, out, delays=(0,),
+                        sleep=lambda _: None)
+    assert "412 PreconditionFailed" in out.getvalue() and len(reads) == 2
+    assert reads[0] != reads[1]
+    assert [i.title for i in done if i.action == "delete"] == [f"{RG}/vm-libki", f"{RG}/pip-libki"]
 
 
 def test_a_429_and_a_409_during_apply_are_retried_and_the_run_succeeds(lab):
