@@ -188,11 +188,22 @@ def _ip_address(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def ca_certificates(value: str) -> list:
+    """The certificates of a PEM ``ca_cert`` text, as ``cryptography.x509.Certificate`` objects.
+
+    Raises:
+        ValueError: the text holds no PEM certificate, or a damaged one.
+    """
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificates(value.encode())
+
+
 def _ca_cert(value: str) -> str:
     from cryptography import x509
 
     try:
-        certificates = x509.load_pem_x509_certificates(value.encode())
+        certificates = ca_certificates(value)
     except ValueError:
         raise fail("ca_cert", "not a PEM certificate",
                     allowed="the PEM text (-----BEGIN CERTIFICATE-----) of the CA that signed "

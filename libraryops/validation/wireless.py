@@ -6,7 +6,8 @@ Checkers over the models of :mod:`libraryops.wireless`:
   ``wireless__secrets`` on every host that sees them (and on every access point, which needs
   them), then what one entry cannot say alone: two networks with one name or SSID, two networks
   on one VLAN with different isolation, a passphrase or RADIUS secret missing from (or left over
-  in) the secrets, a client group that does not exist;
+  in) the secrets, a client group that does not exist, a RADIUS CA certificate that is not
+  valid today (an error) or expires within :data:`CA_WARN_DAYS` days (a warning);
 - :func:`check_access_points`: the radios (a channel of the band) and the uplink of each host
   in ``wireless_aps``;
 
@@ -16,10 +17,12 @@ Every problem names the file and the key; no message ever contains a value (it m
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from libraryops import clock
 from libraryops.validation.base import Problem, Site, display_path
 from libraryops.validation.stored_secrets import STORE_IN_VAULT
 from libraryops.wireless import (
@@ -29,11 +32,15 @@ from libraryops.wireless import (
     SECRETS_VAR,
     AccessPointModel,
     WirelessModel,
+    ca_certificates,
 )
 
 WIRELESS_FILE = ("all", "wireless.yml")
 VAULT_FILE = ("all", "wireless_vault.yml")
 AP_FILE = ("wireless_aps", "wireless_ap.yml")
+#: A RADIUS CA certificate ending within this many days is a warning (issue 17: every staff
+#: device pins the CA, so the staff network stops the day it ends).
+CA_WARN_DAYS = 30
 
 
 def _expected(site: Site, where: tuple[str, str]) -> Path:
@@ -65,6 +72,7 @@ def check_wireless(site: Site) -> Iterator[Problem]:
         secrets_file = display_path(site.source(SECRETS_VAR, host)
                                     or _expected(site, VAULT_FILE))
         found += _across_networks(model, nets_file, groups)
+        found += _ca_validity(model, nets_file, clock.now())
         found += _secrets_match(model, secrets_file)
     yield from dict.fromkeys(found)
 
@@ -98,6 +106,37 @@ def _across_networks(model: WirelessModel, file: str, groups: set[str]) -> list[
                 problems.append(Problem(file, f"{key}.clients[{number}]",
                                         "not a group of this inventory",
                                         ", ".join(sorted(groups))))
+    return problems
+
+
+def _ca_validity(model: WirelessModel, file: str, now: datetime) -> list[Problem]:
+    """Each network's RADIUS CA certificates are valid at ``now`` (an aware datetime, UTC) and
+    for :data:`CA_WARN_DAYS` days more (else a warning).
+
+    Staff devices verify the RADIUS server's certificate chain against the pinned CA; outside the
+    CA's notBefore/notAfter (RFC 5280 section 4.1.2.5) the chain does not verify and 802.1X logins
+    fail. The dates are printed: a CA certificate is public.
+    """
+    problems = []
+    renew = ("a CA certificate valid today and beyond the next "
+             f"{CA_WARN_DAYS} days (renew it, and give the RADIUS server a certificate it signs)")
+    for index, net in enumerate(model.wireless__networks):
+        key = f"wireless__networks[{index}].ca_cert"
+        for number, certificate in enumerate(ca_certificates(net.ca_cert) if net.ca_cert else []):
+            which = f"certificate {number + 1} " if number else ""
+            start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+            if now < start:
+                problems.append(Problem(file, key, f"the CA {which}is not valid before "
+                                        f"{start:%Y-%m-%d %H:%M} UTC: staff devices would refuse "
+                                        "the RADIUS server until then", renew))
+            elif now > end:
+                problems.append(Problem(file, key, f"the CA {which}expired on "
+                                        f"{end:%Y-%m-%d %H:%M} UTC: staff devices refuse the "
+                                        "RADIUS server", renew))
+            elif end - now < timedelta(days=CA_WARN_DAYS):
+                problems.append(Problem(file, key, f"the CA {which}expires on "
+                                        f"{end:%Y-%m-%d %H:%M} UTC, within {CA_WARN_DAYS} days: "
+                                        "staff Wi-Fi logins stop then", renew, warning=True))
     return problems
 
 

@@ -364,3 +364,63 @@ def test_an_ssh_or_become_password_in_plain_text_is_refused_without_printing_it(
         ("group_vars/all/connection.yml", key, "a secret stored unencrypted outside a vault file")
         for key in ("ansible_become_pass", "ansible_ssh_pass")])
     assert not any(value in line for line in lines)
+
+
+def _ca_pem(start, end) -> str:
+    """A throw-away CA certificate (its key discarded) valid from ``start`` to ``end``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit-test RADIUS CA")])
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(start).not_valid_after(end)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _with_ca(site, pem: str) -> None:
+    """The example's staff network pinned to ``pem`` instead of its shipped CA."""
+    data = yaml.safe_load((site / WIRELESS).read_text())
+    staff = next(n for n in data["wireless__networks"] if n["name"] == "staff")
+    text = (site / WIRELESS).read_text()
+    shipped = "".join(f"      {line}\n" for line in staff["ca_cert"].splitlines())
+    assert shipped in text
+    write(site, WIRELESS, text.replace(shipped, "".join(f"      {line}\n"
+                                                          for line in pem.splitlines())))
+
+
+@pytest.mark.parametrize("offsets, problem", [
+    ((-400, -1), "the CA expired on 2026-12-06 12:00 UTC: staff devices refuse the RADIUS server"),
+    ((1, 400), "the CA is not valid before 2026-12-08 12:00 UTC"),
+], ids=["expired", "not yet valid"])
+def test_a_radius_ca_not_valid_today_is_refused(example, capsys, offsets, problem):
+    """Before: an expired CA passed, and every staff device pinning it lost the staff network."""
+    from datetime import UTC, datetime, timedelta
+
+    from libraryops import clock
+
+    now = clock.now()
+    assert now == datetime(2026, 12, 7, 12, tzinfo=UTC)  # the unit tests' pinned clock
+    _with_ca(example, _ca_pem(*(now + timedelta(days=d) for d in offsets)))
+    assert_problems(example, capsys, [(WIRELESS, "wireless__networks[1].ca_cert", problem)])
+
+
+def test_a_radius_ca_ending_within_30_days_is_a_warning(example, capsys):
+    from datetime import timedelta
+
+    from libraryops import clock
+
+    now = clock.now()
+    _with_ca(example, _ca_pem(now - timedelta(days=300), now + timedelta(days=29)))
+    code, lines = run(example, capsys)
+    assert code == 0
+    assert lines[0] == (f"{example / WIRELESS}: wireless__networks[1].ca_cert: warning: the CA "
+                        "expires on 2027-01-05 12:00 UTC, within 30 days: staff Wi-Fi logins "
+                        "stop then (allowed: a CA certificate valid today and beyond the next 30 "
+                        "days (renew it, and give the RADIUS server a certificate it signs))")
+    assert lines[-1].endswith("OK (1 warning(s))")
