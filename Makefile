@@ -34,6 +34,9 @@ $(call _check,BATCH,$(_DIGITS) %,a number or a percentage,1)
 $(call _check,ROLE,$(_LOWER) $(_DIGITS) _,a role name: a-z 0-9 _,1)
 $(call _check,TAGS,$(_LOWER) $(_DIGITS) _ $(_COMMA),role names (a-z 0-9 _) joined by $(_COMMA),1)
 $(call _check,REPEAT,$(_DIGITS),a number,1)
+# N is a list (host counts separated by spaces or commas): checked without its spaces.
+$(if $(call _strip,$(subst $(_SPACE),,$(value N)),$(_DIGITS) $(_COMMA)),$(error N=$(value N): \
+	not allowed (allowed: host counts separated by spaces or commas, e.g. N="2 5 10")))
 $(call _check,BUDGET,$(_DIGITS),a number of minutes,1)
 $(call _check,RELEASE,$(_LOWER),a Debian release name: bookworm or trixie,1)
 $(foreach v,FORCE ALLOW_DELETE CHANGES_OK NOOP_ONLY EXPECT_NO_CHANGES PENDING_OK,$(call _check,$(v),1,1 or nothing,1))

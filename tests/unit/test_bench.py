@@ -44,6 +44,17 @@ def test_bench_hosts_stay_in_their_address_range():
         sites.bench_hosts(network, settings.MAX_HOSTS + 1)
 
 
+@pytest.mark.parametrize("hosts", ["0", "2 19", "two", ""])
+def test_bench_host_counts_are_checked_before_anything_starts(hosts, capsys):
+    """Before: 19 passed the command line and failed later, as a run that measured nothing."""
+    from tools.bench.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--hosts", hosts])
+    assert stopped.value.code == 2
+    assert "--hosts" in capsys.readouterr().err
+
+
 def test_hosts_yaml_makes_public_pcs_of_branch_main():
     text = sites.hosts_yaml({"bench-pub-01": "10.123.0.150", "bench-pub-02": "10.123.0.151"})
     children = yaml.safe_load(text)["all"]["children"]

@@ -22,7 +22,8 @@ def test_example_site_is_refused(target):
     ("reboot", "LIMIT", "x' -a 'echo INJECTED"), ("converge", "LIMIT", "all;echo INJECTED"),
     ("converge", "TAGS", "sshd;echo INJECTED"),
     ("closures", "YEAR", "2027;echo INJECTED"), ("validate", "INVENTORY", "/tmp/$(echo x)"),
-    ("hours", "NOW", "2026-01-01T10:00:00Z`echo INJECTED`")])
+    ("hours", "NOW", "2026-01-01T10:00:00Z`echo INJECTED`"),
+    ("bench", "N", "2 5;echo INJECTED"), ("bench", "N", "$(shell echo INJECTED)")])
 def test_make_variables_are_checked_before_any_recipe_runs(target, variable, value):
     proc = subprocess.run(["make", "-s", target, f"{variable}={value}"], cwd=paths.REPO,
                           capture_output=True, text=True, timeout=120, check=False)

@@ -21,6 +21,7 @@ from tools.bench.runner import Bench
 from tools.bench.settings import (
     LOCK_FILE,
     LOCK_TIMEOUT,
+    MAX_HOSTS,
     BenchError,
 )
 
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         counts = [int(n) for n in args.hosts.replace(",", " ").split()]
     except ValueError:
         parser.error(f"--hosts: {args.hosts!r} is not a list of numbers")
-    if not counts or min(counts) < 1 or args.repeat < 1:
-        parser.error("--hosts needs counts >= 1 and --repeat >= 1")
+    if not counts or min(counts) < 1 or max(counts) > MAX_HOSTS or args.repeat < 1:
+        parser.error(f"--hosts needs counts 1-{MAX_HOSTS} (the bench's addresses on the lab "
+                     "bridge) and --repeat >= 1")
     if os.geteuid() != 0:
         print("bench: needs root (the lab makes mounts and links)", file=sys.stderr)
         return 1
