@@ -3,7 +3,9 @@
 For every generated input: no exception escapes, every problem names its file and a key, and
 no secret value of the input appears in any output. The in-process layers (azure.yml loading
 and models, the firewall merge, exposure) run hundreds of examples; the whole-site property,
-which runs ansible-inventory (about a second per site), runs few.
+which runs ansible-inventory (about a second per site), runs few, as do the entry points that
+start a process (``make hours`` with any variable value, the hours tool on mutated hours); the
+Azure command runs in-process with a hundred.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import copy
 import ipaddress
 import shutil
+import subprocess
 from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from libraryops import exposure, firewall, paths
-from libraryops.cloud import spec
+from libraryops import exposure, firewall, hours_table, paths
+from libraryops.cloud import cli, spec
 from libraryops.validation import run as validation
 
 LAB_SPEC = yaml.safe_load((paths.INVENTORIES / "lab/azure.yml").read_text())
@@ -143,3 +146,63 @@ def test_a_site_with_a_mutated_value_exits_0_or_1_and_names_file_and_key(
     for line in lines[:-1]:
         assert line.startswith(str(Path(site))) and line.count(": ") >= 2, line
     assert SECRET not in "\n".join(lines) or value == SECRET
+
+
+# --- entry points: the Azure command, the hours tool, make's variables ------------------------
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.sampled_from(SPEC_PATHS), values), min_size=1, max_size=3))
+def test_the_azure_command_on_a_mutated_spec_exits_cleanly(tmp_path_factory, capsys, edits):
+    """``make azure-plan`` in-process: refused (1) by validation, or by the missing stand-in
+    (no stand-in runs in the empty directory given) — never a traceback or the secret."""
+    data = copy.deepcopy(LAB_SPEC)
+    data["resources"]["virtual_machines"][0]["admin_password"] = SECRET
+    for path, value in edits:
+        try:
+            _put(data, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    root = tmp_path_factory.mktemp("a")
+    site = root / "inventories" / "town"
+    site.mkdir(parents=True)
+    (site / "azure.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    code = cli.main(["plan", "--inventory", str(site), "--standin-dir", str(root / "no-standin"),
+                     "--report-dir", str(root / "reports")])
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "Traceback" not in captured.err and SECRET not in captured.out + captured.err
+
+
+HOURS_FILE = "group_vars/branch_main/hours.yml"
+
+
+@SLOW
+@given(value=values, key=st.sampled_from(["branch__hours", "branch__closures"]))
+def test_the_hours_tool_on_mutated_hours_exits_0_or_1(tmp_path_factory, capsys, value, key):
+    """``make hours`` on a site whose hours or closures are any value: a table or a named
+    refusal, never a traceback."""
+    site = tmp_path_factory.mktemp("h") / "example"
+    shutil.copytree(paths.INVENTORIES / "example", site)
+    data = yaml.safe_load((site / HOURS_FILE).read_text())
+    data[key] = value
+    (site / HOURS_FILE).write_text(yaml.safe_dump(data, allow_unicode=True))
+    code = hours_table.main(["table", "--site-dir", str(site)])
+    captured = capsys.readouterr()
+    assert code in (0, 1), captured.err
+    assert "Traceback" not in captured.err
+
+
+make_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12)
+
+
+@SLOW
+@given(variable=st.sampled_from(["SITE", "LIMIT", "NOW", "TAGS", "N"]), value=make_text)
+def test_make_with_any_variable_value_refuses_it_or_runs_without_a_traceback(variable, value):
+    """``make hours`` (contacts no host) with any text in a user variable: make's own check
+    refuses it (2), or the tool runs and refuses or answers (0 or 1) — never a traceback."""
+    proc = subprocess.run(["make", "-s", "hours", f"{variable}={value}"], cwd=paths.REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode in (0, 1, 2), output
+    assert "Traceback" not in output
