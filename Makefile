@@ -45,13 +45,14 @@ PY := $(VENV)/bin/python
 # requirements.txt installs the project itself too (-e .), so its pyproject.toml counts.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 # Debian packages by kind of target (`make doctor` lists every prerequisite): what `make validate`
-# reads (wireless-regdb: which channels an access point may use in its country; the README's
-# first install line has it), the lab's programs,
+# reads (wireless-regdb: which channels an access point may use in its country) and what
+# `make assets` reads (distro-info-data: Debian's release dates; the README's first install line
+# has both), the lab's programs,
 # what the unit tests ask on the controller (systemd-analyze is systemd's; libfaketime replays a
 # timer's condition as of any instant; ssh-keygen makes test keys), and what only the lab
 # integration adds (chromium renders the delivery report). The controller targets (validate,
 # hours, plan, apply) need none of them.
-CONTROLLER_PACKAGES := wireless-regdb
+CONTROLLER_PACKAGES := wireless-regdb distro-info-data
 LAB_PACKAGES := mmdebstrap systemd-container nftables openssh-client nginx-light cups-ipp-utils \
                 dbus-daemon iproute2
 UNIT_PACKAGES := faketime openssh-client
@@ -172,6 +173,9 @@ apply: deps ## Roll out: baseline, staff, wireless, public PCs canary-first, Azu
 
 verify: deps ## Check SITE against the inventory; HTML + JUnit in reports/verify-SITE-*
 	@$(PIPELINE) verify
+
+assets: deps ## Asset register from the hosts (read-only) + replacement forecast in reports/SITE/assets/
+	@$(PIPELINE) assets
 
 lab: lab-ready lab-keys ## The main job: validate, lab up, bootstrap, converge, verify, per-host summary
 	@$(PIPELINE) lab $(if $(EXPECT_NO_CHANGES),--expect-no-changes)

@@ -36,7 +36,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from libraryops import regdb
+from libraryops import paths, regdb
 from libraryops.lab import aptsources, owner
 from libraryops.lab.system import PACKAGES, LabError, port_user, run
 
@@ -55,7 +55,8 @@ Check = tuple[str, bool, str]  # (what, ok, detail or fix)
 
 
 def controller_checks() -> list[Check]:
-    """Python, venv, make, git and the regulatory database: what every target needs."""
+    """Python, venv, make, git, the regulatory database and Debian's release dates: what every
+    target needs (the release dates: ``make assets``)."""
     version = sys.version_info[:2]
     has_venv = _has_module("ensurepip") and _has_module("venv")
     return [
@@ -68,6 +69,9 @@ def controller_checks() -> list[Check]:
         ("wireless-regdb", regdb.DEFAULT_PATH.exists(),
          str(regdb.DEFAULT_PATH) if regdb.DEFAULT_PATH.exists()
          else "apt-get install wireless-regdb (as root; make deps-unit and deps-lab do)"),
+        ("distro-info-data (make assets)", paths.DEBIAN_RELEASES.exists(),
+         str(paths.DEBIAN_RELEASES) if paths.DEBIAN_RELEASES.exists()
+         else "apt-get install distro-info-data (as root; make deps-unit and deps-lab do)"),
     ]
 
 

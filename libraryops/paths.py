@@ -8,6 +8,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 INVENTORIES = REPO / "inventories"
 REPORTS = REPO / "reports"
+#: Debian's release table from distro-info-data (columns documented in distro-info(1)):
+#: release and end-of-support dates, read by `make assets`.
+DEBIAN_RELEASES = Path("/usr/share/distro-info/debian.csv")
 
 #: Sites that are documentation only: no target may contact their hosts or Azure.
 DOCUMENTATION_SITES = frozenset({"example"})

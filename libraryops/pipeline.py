@@ -16,7 +16,10 @@ Commands (each that contacts anything validates the whole site first):
   ``reports/<site>/plan/``; exit 0 no changes, 2 changes, 1 error or unreachable host;
 - ``apply``: the ordered rollout (Ansible site.yml, then public PCs canary-first, then Azure),
   honouring the open-hours guard for public PCs; exit 1 when any host failed;
-- ``verify``: the testinfra suites in parallel, JUnit XML and an HTML report in ``reports/``.
+- ``verify``: the testinfra suites in parallel, JUnit XML and an HTML report in ``reports/``;
+- ``assets``: read-only facts from every reachable host into the site's asset register
+  (``inventories/<site>/assets/``), then the capital planning report in
+  ``reports/<site>/assets/`` (:mod:`libraryops.asset_report`).
 
 Every phase prints one line when it starts (with the time since the pipeline began) and one
 when it ends (with its own duration). Engine output saved to files is redacted
@@ -29,12 +32,22 @@ import argparse
 import datetime as dt
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from deploy.defaults import DEFAULTS
-from libraryops import catchup, clock, hoststate, paths, redact, report, revision
+from libraryops import (
+    asset_report,
+    catchup,
+    clock,
+    hoststate,
+    paths,
+    redact,
+    report,
+    revision,
+)
 from libraryops.engines import BIN, CHANGES, PUBLIC_PC_TAG, PhaseFailed, Pipeline, converge_tags
 from libraryops.hoststate import HostState, State
 from libraryops.inventory import InventoryError, hosts_file, load_site
@@ -329,11 +342,23 @@ def verify(p: Pipeline, workers: int) -> int:
     return 0 if status[0] == 0 else 1
 
 
+def collect_assets(p: Pipeline) -> int:
+    """``make assets``: playbooks/assets.yml (read-only) on the reachable hosts, then the register
+    merge and the report (:mod:`libraryops.asset_report`). A host that is off keeps its record."""
+    raw = p.reports / "assets-raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir(parents=True)
+    p.phase("ansible assets", lambda: p.playbook(
+        "assets", "-e", f"assets_raw_dir={raw}", tolerate_failed_hosts=True))
+    return asset_report.main(["--site-dir", str(p.inventory), "--raw-dir", str(raw),
+                              "--report-dir", str(p.reports / "assets")])
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry (see the module docstring). Returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m libraryops.pipeline")
     parser.add_argument("command", choices=["validate", "bootstrap", "converge", "lab", "plan",
-                                            "apply", "catch-up", "verify"])
+                                            "apply", "catch-up", "verify", "assets"])
     parser.add_argument("--site", default="lab")
     parser.add_argument("--inventory", type=Path, help="site directory (default inventories/SITE)")
     parser.add_argument("--limit", default=None, help="a host or group name")
@@ -382,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
             return apply(p, args.batch, args.force, now)
         elif args.command == "verify":
             return verify(p, args.workers)
+        elif args.command == "assets":
+            p.phase("validate", p.validate)
+            return collect_assets(p)
     except (PhaseFailed, paths.SiteError, InventoryError, ValueError,
             revision.RevisionError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

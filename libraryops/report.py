@@ -28,6 +28,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: JUnit property that tests/testinfra/conftest.py records for every test: the host it checked.
 HOST_PROPERTY = "testinfra_host"
@@ -283,12 +284,23 @@ def verify_html(site: str, inventory, junit: Path) -> str:
     Returns:
         A self-contained HTML page (no scripts, no external resources). The caller redacts it.
     """
+    branches, totals = verify_results(inventory, junit)
+    return render_html("verify.html.j2", site=site, site_name=site_name(inventory, site),
+                       when=time.strftime("%Y-%m-%d %H:%M %Z"), branches=branches,
+                       totals=totals)
+
+
+def site_name(inventory, site: str) -> str:
+    """The library's name for people (``site__name`` of a
+    :class:`libraryops.inventory.SiteInventory`), else the site's directory name."""
+    return next((v.get("site__name") for v in inventory.hosts.values()), None) or site
+
+
+def render_html(template: str, **context: Any) -> str:
+    """A report page from ``libraryops/templates/<template>`` (Jinja2, autoescaped: every value
+    from an inventory or a host is text, never markup)."""
     import jinja2  # the templating Ansible itself uses; imported here, only for reports
 
-    branches, totals = verify_results(inventory, junit)
-    site_name = next((v.get("site__name") for v in inventory.hosts.values()), None) or site
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
-    return environment.get_template("verify.html.j2").render(
-        site=site, site_name=site_name, when=time.strftime("%Y-%m-%d %H:%M %Z"),
-        branches=branches, totals=totals)
+    return environment.get_template(template).render(**context)

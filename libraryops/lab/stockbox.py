@@ -8,7 +8,7 @@ systemd, so without these boxes the systemd path would never run here and could 
 nftables, overlay mounts), its own network namespace on the harness's own bridge
 (:data:`BRIDGE`, never the lab's), and its own root file system unpacked from an mmdebstrap
 image of ``--variant=important`` (what Debian's installer puts on every machine) plus the
-README's prerequisites (``make git python3 python3-venv wireless-regdb``).
+README's prerequisites (``make git python3 python3-venv wireless-regdb distro-info-data``).
 
 The box needs no network beyond what this machine prepares for it:
 
@@ -86,7 +86,8 @@ RELEASES = {
 }
 #: On top of ``--variant=important``: systemd as init and the README's prerequisites.
 BOX_PACKAGES = ("systemd-sysv", "dbus", "libpam-systemd", "ca-certificates",
-                "make", "git", "python3", "python3-venv", "wireless-regdb")
+                "make", "git", "python3", "python3-venv", "wireless-regdb",
+                "distro-info-data")
 #: The box's cgroups on a machine without systemd (never under the lab's ``libraryops-lab``).
 CGROUP_GROUP = "stockbox"
 BOOT_TIMEOUT = 120

@@ -25,6 +25,7 @@ from libraryops import paths
 from libraryops.inventory import InventoryError, SiteInventory, load_site
 from libraryops.validation import (
     accounts,
+    assets,
     branches,
     cloud,
     firewall,
@@ -71,6 +72,8 @@ CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     staff_workstation.check_staff_workstation,
     wireless.check_wireless,
     wireless.check_access_points,
+    assets.check_asset_policy,
+    assets.check_asset_ledger,
     stored_secrets.check_secrets_stored,
 ]
 

@@ -15,7 +15,8 @@ def test_the_lab_settings_are_read_from_the_lab_site_without_yaml():
 def test_controller_checks_pass_with_this_python():
     checks = doctor.controller_checks()
     assert [what for what, _, _ in checks] == ["python3 >= 3.11", "python3-venv", "make", "git",
-                                               "wireless-regdb"]
+                                               "wireless-regdb",
+                                               "distro-info-data (make assets)"]
     assert all(ok for _, ok, _ in checks), checks
 
 
@@ -23,6 +24,12 @@ def test_a_missing_regulatory_database_names_its_package(monkeypatch, tmp_path):
     monkeypatch.setattr(doctor.regdb, "DEFAULT_PATH", tmp_path / "regulatory.db")
     regdb_check = next(c for c in doctor.controller_checks() if c[0] == "wireless-regdb")
     assert regdb_check[1] is False and "apt-get install wireless-regdb" in regdb_check[2]
+
+
+def test_missing_release_dates_name_their_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(doctor.paths, "DEBIAN_RELEASES", tmp_path / "debian.csv")
+    check = next(c for c in doctor.controller_checks() if c[0].startswith("distro-info-data"))
+    assert check[1] is False and "apt-get install distro-info-data" in check[2]
 
 
 def test_a_missing_program_names_its_package_and_the_make_target(monkeypatch):
