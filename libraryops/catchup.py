@@ -25,7 +25,6 @@ Why the controller pushes instead of each PC pulling (``ansible-pull``, pyinfra 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -39,7 +38,7 @@ from pathlib import Path
 from libraryops import hoststate, paths
 from libraryops.hours import BranchHours
 from libraryops.hours_table import branch_hours, instant_text
-from libraryops.inventory import InventoryError, SiteInventory, hosts_file, load_site
+from libraryops.inventory import SiteInventory, hosts_file, site_cli
 
 #: Where the engines record what a host runs (role converged, deploy/record.py).
 RECORD_DIR = "/var/lib/libraryops/converged"
@@ -191,16 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m libraryops.catchup units --site-dir DIR [--install]``: print the runner's
     units; with ``--install`` (root, on a machine where systemd is PID 1) write them to
     /etc/systemd/system and enable the timer. Returns 0, or 1 with a one-line reason."""
-    parser = argparse.ArgumentParser(prog="python -m libraryops.catchup")
-    parser.add_argument("command", choices=["units"])
-    parser.add_argument("--site-dir", type=Path, required=True, help="inventories/<site>")
-    parser.add_argument("--install", action="store_true", help="install and enable them")
-    args = parser.parse_args(argv)
-    try:
-        found = branch_hours(load_site(args.site_dir))
-    except InventoryError as exc:
-        print(f"catch-up: {exc}", file=sys.stderr)
+    args, site = site_cli(argv, "libraryops.catchup", ["units"], label="catch-up: ",
+                          flags={"--install": "install and enable them"})
+    if site is None:
         return 1
+    found = branch_hours(site)
     if None in found.values():
         print("catch-up: a branch's hours do not validate: run make validate", file=sys.stderr)
         return 1
@@ -220,10 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"catch-up: {UNIT}.timer enabled ({len(runner_calendar(found.values()))} calendar "
           "expressions)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def when(site: SiteInventory, host: str, at: dt.datetime, urgent: str | None = None) -> str:
@@ -253,3 +243,7 @@ def when(site: SiteInventory, host: str, at: dt.datetime, urgent: str | None = N
 
 def _minutes(n: int) -> dt.timedelta:
     return dt.timedelta(minutes=n)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,8 +40,7 @@ from libraryops import paths, regdb
 from libraryops.lab import aptsources, owner
 from libraryops.lab.system import PACKAGES, LabError, port_user, run
 
-REPO = Path(__file__).resolve().parent.parent
-LAB_SETTINGS = REPO / "inventories" / "lab" / "group_vars" / "all" / "lab.yml"
+LAB_SETTINGS = paths.INVENTORIES / "lab" / "group_vars" / "all" / "lab.yml"
 #: Programs the lab runs (their packages: :data:`libraryops.lab.system.PACKAGES`).
 LAB_PROGRAMS = ("systemd-nspawn", "mmdebstrap", "nft", "nginx", "ippeveprinter",
                 "dbus-run-session", "ssh", "ssh-keygen", "ip", "ss", "mount", "tar")
@@ -127,7 +126,7 @@ def _subnet_check(bridge: ipaddress.IPv4Interface, name: str) -> Check:
     conflicts = subnet_conflicts(bridge.network, name, addresses, routes)
     return (f"bridge subnet {bridge.network} free", not conflicts,
             "ok" if not conflicts else f"used by {'; '.join(conflicts)}: free it or change "
-            f"lab__bridge_address in {LAB_SETTINGS.relative_to(REPO)}")
+            f"lab__bridge_address in {LAB_SETTINGS.relative_to(paths.REPO)}")
 
 
 def _disk_check(state: Path) -> Check:

@@ -11,12 +11,14 @@ No inventory parsing or precedence logic lives here: Ansible does all of it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +249,43 @@ def pyinfra_groups(inventory: SiteInventory) -> dict[str, list[tuple[str, dict[s
     return {g: [(h, data[h]) for h in members] for g, members in inventory.groups.items()}
 
 
+def site_cli(argv: list[str] | None, module: str, commands: list[str], *, label: str,
+             site_option: bool = True, flags: Mapping[str, str] | None = None,
+             ) -> tuple[argparse.Namespace, SiteInventory | None]:
+    """The command line of a module that reads one site, and that site.
+
+    Args:
+        argv: the arguments (None: ``sys.argv[1:]``).
+        module: the module run with ``python -m`` (the usage line's program).
+        commands: the choices of the first argument, ``command``.
+        label: what precedes the adapter's message on stderr, e.g. ``"catch-up: "``.
+        site_option: the site directory is ``--site-dir DIR`` (True) or the positional
+            ``site_dir`` (False); either way ``args.site_dir``, a Path.
+        flags: further store-true options, name (``--install``) -> help.
+
+    Returns:
+        (the parsed arguments, the loaded site); the site is None when it cannot be read
+        (:class:`InventoryError`): its message was printed to stderr, the caller exits 1.
+
+    Raises:
+        SystemExit: arguments argparse refuses (exit 2, with the usage).
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m {module}")
+    parser.add_argument("command", choices=commands)
+    if site_option:
+        parser.add_argument("--site-dir", type=Path, required=True, help="inventories/<site>")
+    else:
+        parser.add_argument("site_dir", type=Path)
+    for flag, help_text in (flags or {}).items():
+        parser.add_argument(flag, action="store_true", help=help_text)
+    args = parser.parse_args(argv)
+    try:
+        return args, load_site(args.site_dir)
+    except InventoryError as exc:
+        print(f"{label}{exc}", file=sys.stderr)
+        return args, None
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m libraryops.inventory pyinfra-groups SITE_DIR``: print pyinfra_groups as JSON.
 
@@ -254,18 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     gevent-patched process makes Ansible's socket self-check print a spurious traceback.
     Exit 1 with the adapter's message on stderr when the site cannot be read.
     """
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m libraryops.inventory")
-    parser.add_argument("command", choices=["pyinfra-groups"])
-    parser.add_argument("site_dir", type=Path)
-    args = parser.parse_args(argv)
-    try:
-        groups = pyinfra_groups(load_site(args.site_dir))
-    except InventoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    _, site = site_cli(argv, "libraryops.inventory", ["pyinfra-groups"], label="error: ",
+                       site_option=False)
+    if site is None:
         return 1
-    json.dump(groups, sys.stdout)
+    json.dump(pyinfra_groups(site), sys.stdout)
     return 0
 
 

@@ -52,13 +52,13 @@ import signal
 import ssl
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from libraryops import processes
 from libraryops.cloud.arm_resources import (
     ArmError,
     Subscription,
@@ -70,6 +70,8 @@ from libraryops.cloud.arm_resources import (
 
 #: Items per list page (small, so that ``nextLink`` paging is always exercised).
 PAGE_SIZE = 2
+#: Its module, run as ``python -m``: the mark of its processes' command lines.
+MARKER = "libraryops.cloud.standin"
 #: Files the stand-in owns in its state directory (``stop --clear`` removes exactly these).
 FILES = ("resources.json", "endpoint.json", "server.pid", "cert.pem", "key.pem", "standin.log")
 
@@ -368,7 +370,6 @@ def serve(state_dir: Path, port: int = 0) -> None:
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    (state_dir / "server.pid").write_text(f"{os.getpid()}\n")
     endpoint = {"url": server.url, "ca": str(cert), "pid": os.getpid()}
     tmp = state_dir / "endpoint.tmp"
     tmp.write_text(json.dumps(endpoint))
@@ -382,20 +383,14 @@ def serve(state_dir: Path, port: int = 0) -> None:
         server.log.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our exited child (tests start it)
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    try:
-        return b"libraryops.cloud.standin" in cmdline.read_bytes()
-    except OSError:
-        return False
+def daemon(state_dir: Path | str, port: int = 0) -> processes.Daemon:
+    """The stand-in of ``state_dir`` as a daemon (``serve`` in the foreground, on ``port`` of
+    127.0.0.1, 0: a free one), whoever runs it: :func:`start` detached, or the lab's owner."""
+    state_dir = Path(state_dir)
+    return processes.Daemon(
+        name="arm", argv=(sys.executable, "-m", MARKER, "serve", "--state-dir", str(state_dir),
+                          "--port", str(port)),
+        log=state_dir / "standin.log", pidfile=state_dir / "server.pid", marker=MARKER)
 
 
 def status(state_dir: Path) -> dict[str, Any] | None:
@@ -404,7 +399,8 @@ def status(state_dir: Path) -> dict[str, Any] | None:
         endpoint = json.loads((Path(state_dir) / "endpoint.json").read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return endpoint if _alive(int(endpoint["pid"])) else None
+    alive = MARKER in " ".join(processes.process_cmdline(int(endpoint["pid"])))
+    return endpoint if alive else None
 
 
 def start(state_dir: Path | str, port: int = 0, timeout: float = 15) -> tuple[str, str, int]:
@@ -419,63 +415,29 @@ def start(state_dir: Path | str, port: int = 0, timeout: float = 15) -> tuple[st
         (url, ca_path, pid), e.g. ("https://127.0.0.1:40123", "<dir>/cert.pem", 4242).
 
     Raises:
-        RuntimeError: it did not come up (the message carries its log's tail).
+        DaemonError: it did not come up (it is stopped; the message carries its log's tail).
     """
     state_dir = Path(state_dir).resolve()
     running = status(state_dir)
-    if running:
-        return running["url"], running["ca"], running["pid"]
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "endpoint.json").unlink(missing_ok=True)
-    log = state_dir / "standin.log"
-    pid = os.posix_spawn(
-        sys.executable,
-        [sys.executable, "-m", "libraryops.cloud.standin", "serve",
-         "--state-dir", str(state_dir), "--port", str(port)],
-        os.environ,
-        file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                      (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                       0o600),
-                      (os.POSIX_SPAWN_DUP2, 1, 2)],
-        setsid=True,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    if running is None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "endpoint.json").unlink(missing_ok=True)
+        processes.start_and_wait(daemon(state_dir, port), lambda: status(state_dir) is not None,
+                                 timeout, f"the ARM stand-in did not start in {state_dir}")
         running = status(state_dir)
-        if running and running["pid"] == pid:
-            return running["url"], running["ca"], pid
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # it exited (reaped; see the log)
-            break
-        time.sleep(0.05)
-    else:  # still running but not answering: never leave it behind
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-    raise RuntimeError(f"the ARM stand-in did not start in {state_dir}:\n{tail}")
+    return running["url"], running["ca"], running["pid"]
 
 
-def stop(state_dir: Path | str, clear: bool = False, timeout: float = 10) -> bool:
-    """Stop the stand-in of ``state_dir`` (if running); with ``clear``, remove its files too.
+def stop(state_dir: Path | str, clear: bool = False) -> bool:
+    """Stop the stand-in of ``state_dir`` (if running: its whole process group); with
+    ``clear``, remove its files too.
 
     Returns:
         True if a running stand-in was stopped.
     """
     state_dir = Path(state_dir)
-    pid_file = state_dir / "server.pid"
-    stopped = False
-    try:
-        pid = int(pid_file.read_text())
-    except (OSError, ValueError):
-        pid = None
-    if pid and _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        stopped = True
-    for name in ("server.pid", "endpoint.json", *(FILES if clear else ())):
+    stopped = processes.stop(daemon(state_dir))
+    for name in ("endpoint.json", *(FILES if clear else ())):
         (state_dir / name).unlink(missing_ok=True)
     if clear and state_dir.is_dir() and not any(state_dir.iterdir()):
         state_dir.rmdir()
@@ -493,7 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.state_dir, args.port)
     elif args.command == "start":
-        url, _, pid = start(args.state_dir, args.port)
+        try:
+            url, _, pid = start(args.state_dir, args.port)
+        except processes.DaemonError as exc:
+            print(f"ARM stand-in: error: {exc}", file=sys.stderr)
+            return 1
         print(f"ARM stand-in: {url} (pid {pid}, state {args.state_dir})")
     elif args.command == "stop":
         stopped = stop(args.state_dir, clear=args.clear)

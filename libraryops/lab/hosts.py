@@ -29,15 +29,12 @@ from libraryops.lab.image import Image
 from libraryops.lab.system import (
     LabError,
     mounts,
-    process_cmdline,
     program,
-    read_pid,
     run,
     run_logged,
-    tail,
-    wait_until,
     write_file,
 )
+from libraryops.processes import process_cmdline, read_pid, tail, wait_until
 
 SUPERVISOR = Path(supervisor.__file__)
 #: Seconds a new host has to reach ``systemctl is-system-running`` = running.

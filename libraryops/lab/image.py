@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libraryops.lab import imagehook
-from libraryops.lab.system import LabError, mounts, require_programs, run, tail
+from libraryops.lab.system import LabError, mounts, require_programs, run
+from libraryops.processes import tail
 
 #: ``lab__release`` values and their Debian suites.
 SUITES = {"12": "bookworm", "13": "trixie"}

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from libraryops.lab import owner, render
 from libraryops.lab.config import LabConfig
-from libraryops.lab.system import LabError, port_user, tail, wait_until
 
 #: Seconds the sink has to answer on the bridge address.
 START_TIMEOUT = 10
@@ -64,17 +63,11 @@ def ensure_mail(config: LabConfig) -> str:
     sink = daemon(config)
     if owner.daemon_pid(sink) is not None:
         return f"mail sink running at {smarthost(config)}"
-    holder = port_user(config.bridge_ip, render.MAIL_PORT)
-    if holder:
-        raise LabError(f"port {render.MAIL_PORT} on {config.bridge_ip} is taken by {holder}: "
-                       "the lab's mail sink needs it")
     config.layout.maildir.parent.mkdir(parents=True, exist_ok=True)
-    owner.start_daemon(sink)
-    if not wait_until(lambda: mail_pid(config) is not None and answers(config.bridge_ip),
-                      START_TIMEOUT):
-        owner.stop_daemon(sink)
-        raise LabError(f"the mail sink did not start on {smarthost(config)}; see {sink.log}:\n"
-                       f"{tail(sink.log)}")
+    owner.start_answering(
+        sink, lambda: mail_pid(config) is not None and answers(config.bridge_ip), START_TIMEOUT,
+        f"the mail sink did not start on {smarthost(config)}",
+        ports=((config.bridge_ip, render.MAIL_PORT),), needs="the lab's mail sink needs it")
     return f"mail sink started at {smarthost(config)}"
 
 

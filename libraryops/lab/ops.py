@@ -8,7 +8,6 @@ pieces and every other host.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,7 @@ from libraryops.lab.system import (
     require_programs,
     require_root,
     run,
-    tail,
     timed,
-    wait_until,
     write_file,
 )
 
@@ -176,22 +173,15 @@ def status(site_dir: Path | str) -> LabStatus:
 
 def _arm_daemon(layout: Layout) -> owner.Daemon:
     """The ARM stand-in as the lab's owner runs it (``standin serve`` in the foreground)."""
-    return owner.Daemon(
-        name="arm", argv=(sys.executable, "-m", "libraryops.cloud.standin", "serve",
-                          "--state-dir", str(layout.arm), "--port", "0"),
-        log=layout.arm / "standin.log", pidfile=layout.arm / "server.pid",
-        marker="libraryops.cloud.standin")
+    return owner.Daemon.of(standin.daemon(layout.arm))
 
 
 def _ensure_arm(layout: Layout) -> str:
     running = standin.status(layout.arm)
     if running is None:
         (layout.arm / "endpoint.json").unlink(missing_ok=True)
-        owner.start_daemon(_arm_daemon(layout))
-        if not wait_until(lambda: standin.status(layout.arm) is not None, ARM_START_TIMEOUT):
-            log = _arm_daemon(layout).log
-            owner.stop_daemon(_arm_daemon(layout))
-            raise LabError(f"the ARM stand-in did not start; see {log}:\n{tail(log)}")
+        owner.start_answering(_arm_daemon(layout), lambda: standin.status(layout.arm) is not None,
+                              ARM_START_TIMEOUT, "the ARM stand-in did not start")
         running = standin.status(layout.arm)
     return f"ARM stand-in at {running['url']} (pid {running['pid']})"
 

@@ -42,13 +42,12 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
-import subprocess
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from pathlib import Path
 
-from libraryops.lab.system import LabError, process_cmdline, read_pid, run, wait_until
+from libraryops import processes
+from libraryops.lab.system import LabError, port_user, run
 
 SYSTEMD = "systemd"
 SUPERVISOR = "supervisor"
@@ -60,7 +59,7 @@ PARENT_SLICE = "libraryops.slice"
 UNIT_PREFIX = "libraryops-lab-"
 HOST_UNIT_PREFIX = UNIT_PREFIX + "host-"
 #: Seconds a daemon has to exit after SIGTERM before it is killed.
-DAEMON_STOP_TIMEOUT = 10
+DAEMON_STOP_TIMEOUT = processes.STOP_TIMEOUT
 #: ``systemctl is-active`` answers that mean "it runs (or is on its way)".
 _ACTIVE = ("active", "activating", "reloading", "deactivating")
 #: Properties of Debian's systemd-nspawn@.service a lab host's unit copies (see module doc).
@@ -105,27 +104,16 @@ def describe(found: str) -> str:
             "supervisor, daemons detached with pid files")
 
 
-# --- daemons (nginx, printer, ARM stand-in) ------------------------------------------------
+# --- daemons (nginx, printer, mail sink, ARM stand-in) -------------------------------------
 
-@dataclass(frozen=True)
-class Daemon:
-    """One long-running lab process.
+class Daemon(processes.Daemon):
+    """A lab daemon as its owner runs it: the unit ``libraryops-lab-<name>.service`` on systemd
+    machines, else detached (:mod:`libraryops.processes`)."""
 
-    Attributes:
-        name: short name; the unit is ``libraryops-lab-<name>.service`` on systemd machines.
-        argv: the command, run in the foreground (it must not daemonize itself).
-        log: file that gets its standard output and error (appended).
-        pidfile: where a detached daemon's pid is kept (machines without systemd).
-        marker: text in its command line that proves a pid is still this daemon (pid reuse).
-        env: extra environment variables.
-    """
-
-    name: str
-    argv: tuple[str, ...]
-    log: Path
-    pidfile: Path
-    marker: str
-    env: Mapping[str, str] = field(default_factory=dict)
+    @classmethod
+    def of(cls, daemon: processes.Daemon) -> Daemon:
+        """The same daemon (e.g. the ARM stand-in's own description) run by the lab's owner."""
+        return cls(**{f.name: getattr(daemon, f.name) for f in fields(daemon)})
 
     @property
     def unit(self) -> str:
@@ -140,59 +128,69 @@ def daemon_pid(daemon: Daemon) -> int | None:
             return None
         pid = int(_show(daemon.unit, "MainPID") or 0)
         return pid or None
-    pid = read_pid(daemon.pidfile)
-    if pid is None or daemon.marker not in " ".join(process_cmdline(pid)):
-        return None
-    return pid
+    return processes.find(daemon)
 
 
 def start_daemon(daemon: Daemon) -> int:
     """Start a daemon (its owner keeps it running after this process ends); return its pid.
 
     Raises:
-        LabError: it could not be started (the message names the log).
+        LabError: systemd did not start its unit (the message names the log).
     """
+    if kind() != SYSTEMD:
+        return processes.start(daemon)
     daemon.log.parent.mkdir(parents=True, exist_ok=True)
-    if kind() == SYSTEMD:
-        run(["systemctl", "reset-failed", daemon.unit], check=False)
-        run(systemd_run_command(daemon.unit, daemon.argv, log=daemon.log, env=daemon.env,
-                                properties=("Type=exec",
-                                            f"TimeoutStopSec={DAEMON_STOP_TIMEOUT}")))
-        pid = daemon_pid(daemon)
-        if pid is None:
-            raise LabError(f"{daemon.unit} did not start; see {daemon.log} and "
-                           f"`systemctl status {daemon.unit}`")
-        return pid
-    with open(daemon.log, "ab") as out:
-        proc = subprocess.Popen(
-            list(daemon.argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True, env={**os.environ, **daemon.env})
-    daemon.pidfile.parent.mkdir(parents=True, exist_ok=True)
-    daemon.pidfile.write_text(f"{proc.pid}\n")
-    # Until the child has exec'd, its command line is still ours: wait for the daemon's own.
-    wait_until(lambda: daemon_pid(daemon) == proc.pid or proc.poll() is not None, 10, 0.05)
-    return proc.pid
+    run(["systemctl", "reset-failed", daemon.unit], check=False)
+    run(systemd_run_command(daemon.unit, daemon.argv, log=daemon.log, env=daemon.env,
+                            properties=("Type=exec", f"TimeoutStopSec={DAEMON_STOP_TIMEOUT}")))
+    pid = daemon_pid(daemon)
+    if pid is None:
+        raise LabError(f"{daemon.unit} did not start; see {daemon.log} and "
+                       f"`systemctl status {daemon.unit}`")
+    return pid
 
 
 def stop_daemon(daemon: Daemon) -> bool:
     """Stop a daemon (SIGTERM to its whole group, SIGKILL after :data:`DAEMON_STOP_TIMEOUT`
     seconds); return True when one was running."""
-    if kind() == SYSTEMD:
-        was = unit_active(daemon.unit)
-        if was:
-            run(["systemctl", "stop", daemon.unit], timeout=DAEMON_STOP_TIMEOUT + 30)
-        run(["systemctl", "reset-failed", daemon.unit], check=False)
-        return was
-    pid = daemon_pid(daemon)
-    if pid is not None:
-        _killpg(pid, signal.SIGTERM)
-        _reap_when_gone(daemon, pid)
-        if not wait_until(lambda: not _group_running(pid), DAEMON_STOP_TIMEOUT):
-            _killpg(pid, signal.SIGKILL)
-            _reap_when_gone(daemon, pid)
-            wait_until(lambda: not _group_running(pid), DAEMON_STOP_TIMEOUT)
-    daemon.pidfile.unlink(missing_ok=True)
-    return pid is not None
+    if kind() != SYSTEMD:
+        return processes.stop(daemon)
+    was = unit_active(daemon.unit)
+    if was:
+        run(["systemctl", "stop", daemon.unit], timeout=DAEMON_STOP_TIMEOUT + 30)
+    run(["systemctl", "reset-failed", daemon.unit], check=False)
+    return was
+
+
+def start_answering(daemon: Daemon, answers: Callable[[], bool], timeout: float, failure: str,
+                    *, ports: tuple[tuple[str, int], ...] = (), needs: str = "",
+                    logs: tuple[Path, ...] = ()) -> int:
+    """Start a lab daemon once the TCP ports it needs are free, and wait until it answers.
+
+    Args:
+        daemon: what to start.
+        answers: whether it serves yet (polled).
+        timeout: seconds it has to answer.
+        failure: the start of the message when it does not (see
+            :func:`libraryops.processes.start_and_wait`).
+        ports: ``(address, port)`` pairs that must be free first, in order.
+        needs: what follows "is taken by <holder>:" in the message, e.g. "the lab's mail sink
+            needs it".
+        logs: files to show besides the daemon's own log.
+
+    Returns:
+        Its pid.
+
+    Raises:
+        LabError: a port is taken (the message names the program and its unit), or it did not
+            answer in time (it is stopped; the message shows its logs' tails).
+    """
+    for address, port in ports:
+        holder = port_user(address, port)
+        if holder:
+            raise LabError(f"port {port} on {address} is taken by {holder}: {needs}")
+    return processes.start_and_wait(daemon, answers, timeout, failure, logs=logs,
+                                    start=start_daemon, stop=stop_daemon, error=LabError)
 
 
 def signal_daemon(daemon: Daemon, signum: int) -> bool:
@@ -278,38 +276,3 @@ def systemd_run_command(unit: str, argv: list[str] | tuple[str, ...], *, log: Pa
 def _show(unit: str, prop: str) -> str:
     return run(["systemctl", "show", "--property", prop, "--value", unit],
                check=False).stdout.strip()
-
-
-def _killpg(pid: int, signum: int) -> None:
-    try:
-        os.killpg(pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _reap_when_gone(daemon: Daemon, pid: int) -> None:
-    """Wait (up to :data:`DAEMON_STOP_TIMEOUT`) for the daemon's main process to end, then
-    collect its exit status."""
-    wait_until(lambda: daemon_pid(daemon) is None, DAEMON_STOP_TIMEOUT)
-    _reap(pid)
-
-
-def _group_running(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies, already ended, do not count;
-    proc(5): ``/proc/<pid>/stat`` fields 3 state and 5 pgrp)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status of a daemon this process started (no zombie left)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

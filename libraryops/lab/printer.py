@@ -28,7 +28,7 @@ import socket
 
 from libraryops.lab import owner, render
 from libraryops.lab.config import LabConfig, Layout
-from libraryops.lab.system import LabError, port_user, program, tail, wait_until
+from libraryops.lab.system import program
 
 #: The printer's name as IPP clients see it (printer-info).
 PRINTER_NAME = "Lab Staff Printer"
@@ -78,19 +78,12 @@ def ensure_printer(config: LabConfig) -> str:
     if owner.daemon_pid(printer) is not None:
         return f"printer running at {printer_uri(config)}"
     layout.printer_spool.mkdir(parents=True, exist_ok=True)
-    for address in (config.bridge_ip, "127.0.0.1"):
-        holder = port_user(address, render.PRINTER_PORT)
-        if holder:
-            raise LabError(
-                f"port {render.PRINTER_PORT} on {address} is taken by {holder}: the lab's "
-                "printer needs it (a CUPS daemon? `systemctl disable --now cups.service "
-                "cups.socket`)")
-    owner.start_daemon(printer)
-    if not wait_until(lambda: printer_pid(layout) is not None and _answers(config.bridge_ip),
-                      START_TIMEOUT):
-        owner.stop_daemon(printer)
-        raise LabError(f"ippeveprinter did not start on {config.bridge_ip}; see {printer.log}:\n"
-                       f"{tail(printer.log)}")
+    owner.start_answering(
+        printer, lambda: printer_pid(layout) is not None and _answers(config.bridge_ip),
+        START_TIMEOUT, f"ippeveprinter did not start on {config.bridge_ip}",
+        ports=((config.bridge_ip, render.PRINTER_PORT), ("127.0.0.1", render.PRINTER_PORT)),
+        needs="the lab's printer needs it (a CUPS daemon? `systemctl disable --now "
+              "cups.service cups.socket`)")
     return f"printer started at {printer_uri(config)}"
 
 

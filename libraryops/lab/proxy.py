@@ -17,15 +17,7 @@ from pathlib import Path
 
 from libraryops.lab import aptsources, owner, render
 from libraryops.lab.config import LabConfig, Layout
-from libraryops.lab.system import (
-    LabError,
-    port_user,
-    program,
-    run,
-    tail,
-    wait_until,
-    write_file,
-)
+from libraryops.lab.system import LabError, program, run, write_file
 
 RESOLV_CONF = Path("/etc/resolv.conf")
 
@@ -96,22 +88,12 @@ def _make_dirs(layout: Layout) -> None:
 
 
 def _start(config: LabConfig, lab_nginx: owner.Daemon) -> None:
-    for port in (render.CATALOG_PORT, render.CACHE_PORT):
-        holder = port_user(config.bridge_ip, port)
-        if holder:
-            raise LabError(
-                f"port {port} on {config.bridge_ip} is taken by {holder}: the lab's nginx needs "
-                "it (Debian's nginx.service listens on port 80 of every address: "
-                "`systemctl disable --now nginx`, or make it listen on other addresses)")
-    layout = config.layout
-    error_log = layout.logs / "nginx-error.log"
-    owner.start_daemon(lab_nginx)
-    if not wait_until(lambda: _listening(config), 10):
-        owner.stop_daemon(lab_nginx)
-        raise LabError(
-            f"nginx did not start on {config.bridge_ip}; see {lab_nginx.log} and {error_log}:\n"
-            f"{tail(lab_nginx.log)}\n{tail(error_log)}"
-        )
+    owner.start_answering(
+        lab_nginx, lambda: _listening(config), 10, f"nginx did not start on {config.bridge_ip}",
+        ports=tuple((config.bridge_ip, port) for port in (render.CATALOG_PORT, render.CACHE_PORT)),
+        needs="the lab's nginx needs it (Debian's nginx.service listens on port 80 of every "
+              "address: `systemctl disable --now nginx`, or make it listen on other addresses)",
+        logs=(config.layout.logs / "nginx-error.log",))
 
 
 def _listening(config: LabConfig) -> bool:

@@ -63,16 +63,13 @@ from libraryops.lab.network import subnet_conflicts
 from libraryops.lab.system import (
     LabError,
     exclusive,
-    process_cmdline,
-    read_pid,
     require_programs,
     require_root,
     run,
     run_logged,
-    tail,
-    wait_until,
     write_file,
 )
+from libraryops.processes import process_cmdline, read_pid, tail, wait_until
 
 STATE_ENV = "LIBRARYOPS_STOCK_DIR"
 DEFAULT_STATE = Path("/var/lib/libraryops-stock")

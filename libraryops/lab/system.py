@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from libraryops.processes import wait_until
+
 #: Programs the lab runs, and the Debian package that provides each.
 PACKAGES = {
     "dbus-run-session": "dbus-daemon",
@@ -189,42 +191,6 @@ def mounts() -> list[Mount]:
 
 def _unescape(field: str) -> str:
     return field.encode().decode("unicode_escape").encode("latin-1").decode()
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    """The last lines of a text file, or "" when it does not exist."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return ""
-
-
-def process_cmdline(pid: int) -> list[str]:
-    """A live process's command line as a list ([] when it does not exist or is a zombie)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return []
-    return raw.decode(errors="replace").split("\0")[:-1]
-
-
-def read_pid(path: Path) -> int | None:
-    """The process id in a pid file, or None when the file is missing or not a number."""
-    try:
-        return int(path.read_text().split()[0])
-    except (FileNotFoundError, IndexError, ValueError):
-        return None
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
 
 
 def timed(prefix: str, action: Callable[[], str]) -> str:

@@ -14,7 +14,7 @@ import json
 import shutil
 
 import pytest
-from sites import EXAMPLE, assert_problems, write
+from sites import EXAMPLE
 
 from libraryops import asset_plan, asset_report, assets
 from libraryops.inventory import load_site
@@ -166,26 +166,3 @@ def test_the_reports(example_site, tmp_path, monkeypatch):
             pc["Category"], pc["Location"]) == ("RPL-0202", "2024-02-12", "879.0", "36",
                                                 "Public PC", "east")
     assert "retired-pc-03" not in {r["Name"] for r in rows}
-
-
-ALL_ASSETS = "group_vars/all/assets.yml"
-PCS_ASSETS = "group_vars/public_pcs/assets.yml"
-
-
-@pytest.mark.parametrize(("file", "old", "new", "key", "problem"), [
-    (ALL_ASSETS, '"07-01"', '"13-01"', "assets__fiscal_year_start", "not a month and day"),
-    (ALL_ASSETS, "public_pc: 5", "public_pc: 0", "assets__replacement_years",
-     "years of service out of range"),
-    (ALL_ASSETS, "  server: 2800", "  server: 2800\n  kiosk: 10", "assets__prices",
-     "kiosk is not a machine class"),
-    (ALL_ASSETS, "USD", "usd", "assets__currency", "ISO 4217"),
-    (PCS_ASSETS, '"2021-08-16"', '"2021-13-16"', "assets__purchase_date", "date"),
-    (PCS_ASSETS, '"2024-08-16"', '"2020-08-16"', "assets__warranty_end",
-     "before the purchase date"),
-    (PCS_ASSETS, "849", "-5", "assets__purchase_cost", "greater than or equal to 0"),
-])
-def test_a_bad_ledger_is_named_by_file_and_key(example, capsys, file, old, new, key, problem):
-    text = (example / file).read_text()
-    assert old in text
-    write(example, file, text.replace(old, new, 1))
-    assert_problems(example, capsys, [(file, key, problem)])

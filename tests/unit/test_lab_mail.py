@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from libraryops.lab import mail
-from libraryops.lab.system import wait_until
+from libraryops.processes import wait_until
 
 
 def _free_port() -> int:

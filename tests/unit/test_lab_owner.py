@@ -1,6 +1,7 @@
 """Who runs the lab's processes: the probe, the systemd units' command lines, the detached
 daemons (run for real here), and where the package cache gets its mirror from."""
 
+import socket
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import pytest
 
 from libraryops.lab import aptsources, hosts, owner
 from libraryops.lab.config import LabHost
-from libraryops.lab.system import LabError, process_cmdline
+from libraryops.lab.system import LabError
+from libraryops.processes import process_cmdline
 
 HOST = LabHost("main-pub-01", IPv4Address("10.123.0.11"), "12")
 
@@ -91,8 +93,34 @@ def test_a_reused_pid_is_not_taken_for_the_daemon(tmp_path, monkeypatch):
     assert owner.daemon_pid(daemon) is None
 
 
+def test_a_lab_daemon_that_does_not_answer_raises_a_lab_error_with_its_log(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr(owner, "kind", lambda: owner.SUPERVISOR)
+    marker = str(tmp_path / "marker")
+    daemon = owner.Daemon("t", ("sh", "-c", f"echo no printer here; exit 1 # {marker}"),
+                          tmp_path / "t.log", tmp_path / "t.pid", marker)
+    with pytest.raises(LabError, match=r"^t did not start; see .*t\.log:\nno printer here$"):
+        owner.start_answering(daemon, lambda: False, 10, "t did not start")
+    assert owner.daemon_pid(daemon) is None
+
+
+def test_a_lab_daemon_whose_port_is_taken_is_not_started(tmp_path, monkeypatch):
+    monkeypatch.setattr(owner, "kind", lambda: owner.SUPERVISOR)
+    daemon = owner.Daemon("t", ("sh", "-c", "exit 0"), tmp_path / "t.log", tmp_path / "t.pid",
+                          "t")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LabError, match=rf"^port {port} on 127.0.0.1 is taken by .*: "
+                                           "the lab's t needs it$"):
+            owner.start_answering(daemon, lambda: True, 10, "t did not start",
+                                  ports=(("127.0.0.1", port),), needs="the lab's t needs it")
+    assert not daemon.log.exists()
+
+
 def _wait_for_pid(path: Path) -> int:
-    from libraryops.lab.system import wait_until
+    from libraryops.processes import wait_until
 
     assert wait_until(lambda: path.is_file() and path.read_text().strip(), 10)
     return int(path.read_text())

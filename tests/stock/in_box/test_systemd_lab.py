@@ -17,7 +17,7 @@ import pytest
 from libraryops import paths
 from libraryops.lab import hosts, ops, owner
 from libraryops.lab.config import load_config
-from libraryops.lab.system import wait_until
+from libraryops.processes import wait_until
 
 SITE = paths.REPO / "tests" / "stock" / "inventory"
 CONFIG = load_config(SITE)

@@ -3,7 +3,7 @@ is named by file and key, with the allowed range (copies of the lab site, which 
 monitoring host)."""
 
 import pytest
-from sites import assert_problems, edit, write
+from sites import edit, write
 
 MONITORING = "group_vars/monitoring/monitoring.yml"
 EXPORTER = "group_vars/all/node_exporter.yml"
@@ -145,9 +145,7 @@ def _move_ssh(site, port, exporter=None):
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_monitoring_data(case, lab, capsys):
-    spoil, expected = BAD[case]
-    spoil(lab)
-    lines = assert_problems(lab, capsys, expected)
+def test_bad_monitoring_data(case, lab, bad_input):
+    lines = bad_input(lab, BAD[case])
     assert "S3cretPort" not in "\n".join(lines)
     assert "Traceback" not in "\n".join(lines)

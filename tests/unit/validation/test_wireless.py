@@ -8,23 +8,23 @@ test password. Each case lists every problem line expected, in order.
 
 import pytest
 import yaml
-from sites import EXAMPLE, assert_problems, edit, run, write
+from sites import (
+    EXAMPLE,
+    VAULT,
+    WIRELESS,
+    assert_problems,
+    edit,
+    leaves,
+    read_secrets,
+    run,
+    write,
+)
 
 from libraryops import firewall, wireless
 from libraryops.inventory import load_site, vault_lib
 
-WIRELESS = "group_vars/all/wireless.yml"
-VAULT = "group_vars/all/wireless_vault.yml"
 AP = "group_vars/wireless_aps/wireless_ap.yml"
 STAFF_ENTRY = "  - name: staff\n"
-
-
-
-
-def read_secrets(site):
-    """The site's wireless secrets, decrypted (kept in memory, never printed)."""
-    vault = vault_lib(site / "vault-password.txt")
-    return yaml.safe_load(vault.decrypt((site / VAULT).read_bytes()))["wireless__secrets"]
 
 
 def edit_secrets(site, change):
@@ -186,10 +186,8 @@ BAD_SECRETS = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_wireless_declaration(case, example, capsys):
-    spoil, expected = BAD[case]
-    spoil(example)
-    assert_problems(example, capsys, expected)
+def test_bad_wireless_declaration(case, example, bad_input):
+    bad_input(example, BAD[case])
 
 
 @pytest.mark.parametrize("case", BAD_SECRETS)
@@ -197,79 +195,17 @@ def test_bad_wireless_secret(case, example, capsys):
     spoil, secret, expected = BAD_SECRETS[case]
     spoil(example)
     lines = assert_problems(example, capsys, expected)
-    for value in [secret, *_leaves(read_secrets(example))]:
+    for value in [secret, *leaves(read_secrets(example))]:
         assert not value or not any(value in line for line in lines)
 
 
-def _leaves(value):
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif value:
-        yield str(value)
 
 
-def test_passphrase_in_plain_text_inside_a_network_is_refused_without_printing_it(example,
-                                                                                 capsys):
-    secret = read_secrets(example)["public"]["passphrase"]
-    edit(example, WIRELESS, "    follows_hours: true\n",
-         f'    follows_hours: true\n    passphrase: "{secret}"\n')
-    lines = assert_problems(example, capsys, [
-        (WIRELESS, "wireless__networks[0].passphrase", "a secret stored unencrypted outside a "
-                                                       "vault file (allowed: wireless__secrets")])
-    assert not any(secret in line for line in lines)
 
 
-def test_secrets_file_left_unencrypted_is_refused_key_by_key(example, capsys):
-    secrets = read_secrets(example)
-    (example / VAULT).unlink()
-    write(example, "group_vars/all/wireless_secrets.yml",
-          "---\n" + yaml.safe_dump({"wireless__secrets": secrets}))
-    plain = "group_vars/all/wireless_secrets.yml"
-    lines = assert_problems(example, capsys, [
-        (plain, "wireless__secrets.public.passphrase", "a secret stored unencrypted outside a "
-                                                       "vault file (allowed: a vault-encrypted "
-                                                       "file"),
-        (plain, "wireless__secrets.staff.radius_secret", "a secret stored unencrypted"),
-    ])
-    assert not any(v in line for v in _leaves(secrets) for line in lines)
 
 
-def test_any_password_variable_in_plain_text_is_refused(example, capsys):
-    write(example, "group_vars/staff_machines/directory.yml",
-          "---\nstaff_workstation__ad_join_password: Hunter2-in-plain-text\n")
-    lines = assert_problems(example, capsys, [
-        ("group_vars/staff_machines/directory.yml", "staff_workstation__ad_join_password",
-         "a secret stored unencrypted outside a vault file")])
-    assert not any("Hunter2" in line for line in lines)
 
-
-def test_inline_vault_values_count_as_encrypted(example, capsys):
-    """Secrets as inline !vault values in a plain file are encrypted too (README: Secrets)."""
-    secrets = read_secrets(example)
-    vault = vault_lib(example / "vault-password.txt")
-    (example / VAULT).unlink()
-    text = "---\nwireless__secrets:\n"
-    for network, values in secrets.items():
-        text += f"  {network}:\n"
-        for key, value in values.items():
-            cipher = vault.encrypt(value.encode()).decode()
-            text += f"    {key}: !vault |\n" + "".join(f"      {ln}\n"
-                                                      for ln in cipher.splitlines())
-    write(example, "group_vars/all/wireless_inline.yml", text)
-    code, lines = run(example, capsys)
-    assert code == 0, lines
-
-
-def test_inline_vault_secret_inside_a_network_belongs_in_the_secrets(example, capsys):
-    vault = vault_lib(example / "vault-password.txt")
-    cipher = vault.encrypt(b"Inline-Vault-2027").decode()
-    edit(example, WIRELESS, "    follows_hours: true\n",
-         "    follows_hours: true\n    passphrase: !vault |\n"
-         + "".join(f"      {ln}\n" for ln in cipher.splitlines()))
-    assert_problems(example, capsys, [
-        (WIRELESS, "wireless__networks[0].passphrase", "a secret inside a network (allowed: "
-                                                       "secrets in wireless__secrets.<name>")])
 
 
 def test_access_points_need_the_declaration(example, capsys):
@@ -310,7 +246,7 @@ def test_ap_plan_puts_always_on_networks_first_and_names_bss_interfaces():
         v["bridge"]: [] for v in plan["vlans"] if not v["isolation"]}
     assert "wireless__secrets" not in str(plan) and "passphrase" not in str(plan)
     secrets = read_secrets(EXAMPLE)
-    assert not any(value in str(plan) for value in _leaves(secrets))
+    assert not any(value in str(plan) for value in leaves(secrets))
 
 
 def test_radius_dynamic_authorization_is_declared_to_the_firewall_and_merges():
@@ -354,16 +290,6 @@ def test_country_list_is_iso_3166_alpha_2():
     assert len(codes) == 249
     assert {"US", "CA", "GB", "DE", "DK", "AU"} <= codes
     assert not {"UK", "XK", "EU", "00"} & codes
-
-
-def test_an_ssh_or_become_password_in_plain_text_is_refused_without_printing_it(example, capsys):
-    value = "ordinary-words-7"
-    write(example, "group_vars/all/connection.yml",
-          f"---\nansible_become_pass: {value}\nansible_ssh_pass: {value}\n")
-    lines = assert_problems(example, capsys, [
-        ("group_vars/all/connection.yml", key, "a secret stored unencrypted outside a vault file")
-        for key in ("ansible_become_pass", "ansible_ssh_pass")])
-    assert not any(value in line for line in lines)
 
 
 def _ca_pem(start, end) -> str:
