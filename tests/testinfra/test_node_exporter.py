@@ -40,3 +40,16 @@ def test_only_the_monitoring_hosts_reach_the_exporter(host, inventory_vars, role
             if not can_connect(m, address, port)] == [], "a monitoring host cannot scrape"
     assert [o.backend.get_hostname() for o in others
             if can_connect(o, address, port, timeout=2)] == [], "another host reads the exporter"
+
+
+def test_debian_collectors_publish_pending_updates_and_the_reboot_flag(host, role_vars):
+    """The apt collector's timer runs at boot and every 15 min; its file is what the alerts on
+    security updates and pending reboots read."""
+    assert host.service("prometheus-node-exporter-apt.timer").is_enabled
+    assert host.service("prometheus-node-exporter-apt.timer").is_running
+    textfile = role_vars("node_exporter")["node_exporter__textfile_dir"]
+    # The first run starts with the timer (OnBootSec=0); on a fresh host it may still be running.
+    host.run(f"timeout 60 sh -c 'until [ -s {textfile}/apt.prom ]; do sleep 1; done'")
+    metrics = host.file(f"{textfile}/apt.prom").content_string
+    assert "\nnode_reboot_required " in f"\n{metrics}"
+    assert "apt_upgrades_pending{" in metrics
