@@ -14,6 +14,8 @@ Sources for the limits:
   learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub
 - Basic public IPs were retired on 30 Sep 2025 (Standard only):
   learn.microsoft.com/azure/virtual-network/ip-services/public-ip-basic-upgrade-guidance
+- What else Azure Resource Manager refuses (names, subnet sizes and reserved addresses, tags,
+  regions, service tags, VM profile limits): :mod:`libraryops.cloud.arm_limits`, with sources.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from azure.mgmt.core.tools import get_arm_endpoints
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from libraryops import exposure
+from libraryops.cloud import arm_limits
 from libraryops.problem import Problem, parse_problem
 
 FILE_NAME = "azure.yml"
@@ -53,17 +56,20 @@ STANDIN = "standin"
 #: (``azure.mgmt.core.tools.get_arm_endpoints``): the only hosts the ARM bearer token may go to.
 ARM_ENDPOINTS = {
     cloud: get_arm_endpoints(cloud)["resource_manager"].rstrip("/") for cloud in AzureClouds}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
 _PORT = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?)$")
 
 
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("not an Azure resource name (allowed: letters, digits, "
-                         "'_', '.', '-', starting with a letter or digit, <= 80 chars)")
-    return value
+def _named(kind: str) -> Any:
+    """The type of a name ARM gives ``kind`` (:data:`arm_limits.NAME_RULES`), for the resource's
+    own name and for every reference to one."""
+    def check(value: str) -> str:
+        problem = arm_limits.name_problem(kind, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+    return Annotated[str, AfterValidator(check)]
 
 
 def _prefix(value: str) -> str:
@@ -76,12 +82,63 @@ def _prefix(value: str) -> str:
     return value
 
 
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError("not an IPv4 address (allowed: e.g. 10.20.0.10)") from None
+    return value
+
+
 def _addresses(value: str | list[str]) -> list[str]:
+    """An NSG rule's source or destination: '*', or a service tag, alone; or IPv4 addresses and
+    prefixes (an augmented rule takes several of those, never several tags: arm_limits, NSG)."""
     items = [value] if isinstance(value, str) else value
+    if not items:
+        raise ValueError("no address (allowed: '*', a service tag, or IPv4 addresses and "
+                         "prefixes)")
+    words = 0
     for item in items:
         if "/" in item:
             _prefix(item)
+        elif item == "*" or arm_limits.is_service_tag(item):
+            words += 1
+        else:
+            try:
+                ipaddress.IPv4Address(item)
+            except ValueError:
+                raise ValueError(
+                    "not '*', an IPv4 address or prefix, or a service tag of "
+                    f"libraryops/data/azure_service_tags.json{arm_limits.service_tag_hint(item)} "
+                    "(allowed: e.g. 10.20.0.0/24, Internet, VirtualNetwork, Storage.WestEurope; "
+                    "`make azure-lists` refreshes the list)") from None
+    if words and len(items) > 1:
+        raise ValueError("'*' or a service tag together with other entries (allowed: '*' or "
+                         "one service tag alone, or a list of IPv4 addresses and prefixes)")
     return items
+
+
+def _admin_user(value: str) -> str:
+    if value in arm_limits.DISALLOWED_ADMIN_USERS:
+        raise ValueError("a user name Azure refuses for the admin account (allowed: any other "
+                         "than admin, root, administrator, user, test, guest, ...; see "
+                         "arm_limits.DISALLOWED_ADMIN_USERS)")
+    return value
+
+
+def _description(value: str) -> str:
+    if len(value) > arm_limits.RULE_DESCRIPTION_MAX:
+        raise ValueError(f"{len(value)} characters (allowed: at most "
+                         f"{arm_limits.RULE_DESCRIPTION_MAX})")
+    return value
+
+
+def _custom_data(value: str) -> str:
+    size = len(value.encode("utf-8"))
+    if size > arm_limits.CUSTOM_DATA_MAX_BYTES:
+        raise ValueError(f"{size} bytes (allowed: at most {arm_limits.CUSTOM_DATA_MAX_BYTES} "
+                         "bytes of cloud-init)")
+    return value
 
 
 def _endpoint(value: str) -> str:
@@ -108,7 +165,15 @@ def _priority(value: int) -> int:
     return value
 
 
-Name = Annotated[str, AfterValidator(_name)]
+GroupName = _named("resource group")
+VnetName = _named("virtual network")
+SubnetName = _named("subnet")
+NsgName = _named("network security group")
+RuleName = _named("NSG rule")
+PublicIpName = _named("public IP")
+NicName = _named("NIC")
+VmName = _named("virtual machine")
+Ipv4 = Annotated[str, AfterValidator(_ipv4)]
 Prefix = Annotated[str, AfterValidator(_prefix)]
 Addresses = Annotated[str | list[str], AfterValidator(_addresses)]
 Ports = Annotated[str | int | list[str | int], AfterValidator(_ports)]
@@ -119,15 +184,14 @@ class _Model(BaseModel):
 
 
 class _Resource(_Model):
-    name: Name
-    resource_group: Name
+    resource_group: GroupName
     tags: dict[str, str] = {}
 
 
 class Rule(_Model):
     """One NSG security rule (``properties.securityRules[]`` in ARM)."""
 
-    name: Name
+    name: RuleName
     priority: Annotated[int, AfterValidator(_priority)]
     direction: Literal["Inbound", "Outbound"]
     access: Literal["Allow", "Deny"]
@@ -136,7 +200,7 @@ class Rule(_Model):
     source_ports: Ports = "*"
     destination: Addresses = "*"
     destination_ports: Ports
-    description: str | None = None
+    description: Annotated[str, AfterValidator(_description)] | None = None
     allow_internet_admin: bool = False
     reason: str | None = None
 
@@ -144,38 +208,42 @@ class Rule(_Model):
 class NetworkSecurityGroup(_Resource):
     """A network security group; its rules are owned whole (rules added elsewhere are drift)."""
 
+    name: NsgName
     rules: list[Rule] = []
 
 
 class Subnet(_Model):
     """A subnet of a virtual network, optionally attached to an NSG of the spec (by name)."""
 
-    name: Name
+    name: SubnetName
     prefix: Prefix
-    network_security_group: Name | None = None
+    network_security_group: NsgName | None = None
 
 
 class VirtualNetwork(_Resource):
     """A virtual network: address space, DNS servers (empty = Azure's) and subnets."""
 
+    name: VnetName
     address_space: list[Prefix] = Field(min_length=1)
-    dns_servers: list[str] = []
+    dns_servers: list[Ipv4] = []
     subnets: list[Subnet] = []
 
 
 class PublicIp(_Resource):
     """A Standard, static public IP (Basic public IPs were retired on 30 Sep 2025)."""
 
+    name: PublicIpName
     sku: Literal["Standard"] = "Standard"
 
 
 class NetworkInterface(_Resource):
     """A NIC in ``subnet`` (``<vnet>/<subnet>``), with an optional public IP and NSG."""
 
+    name: NicName
     subnet: str
-    public_ip: Name | None = None
-    network_security_group: Name | None = None
-    private_ip: str | None = None
+    public_ip: PublicIpName | None = None
+    network_security_group: NsgName | None = None
+    private_ip: Ipv4 | None = None
 
 
 class Image(_Model):
@@ -190,20 +258,23 @@ class Image(_Model):
 class VirtualMachine(_Resource):
     """A Linux VM: SSH key login only; ``custom_data`` (cloud-init) is applied at creation only."""
 
+    name: VmName
     size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
     image: Image
-    admin_user: str = Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    admin_user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$"),
+                          AfterValidator(_admin_user)]
     ssh_public_key: str | None = None
     admin_password: str | None = Field(default=None, repr=False)
     os_disk_type: Literal["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"] = "StandardSSD_LRS"
-    network_interfaces: list[Name] = Field(min_length=1)
-    custom_data: str | None = Field(default=None, repr=False)
+    network_interfaces: list[NicName] = Field(min_length=1)
+    custom_data: Annotated[str, AfterValidator(_custom_data)] | None = Field(
+        default=None, repr=False)
 
 
 class ResourceGroup(_Model):
     """A resource group (in the spec's location)."""
 
-    name: Name
+    name: GroupName
     tags: dict[str, str] = {}
 
 
@@ -355,12 +426,16 @@ _PASSWORD = ("a password instead of an SSH key (allowed: ssh_public_key only; "
 def semantic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     """Cross-field problems of a parsed spec, as (dotted key, message) pairs."""
     problems: list[tuple[str, str]] = []
+    problems += _location_problems(spec)
     problems += _tag_problems(spec)
     problems += _name_problems(spec)
     problems += _address_problems(spec.resources.virtual_networks)
+    problems += _subnet_problems(spec.resources.virtual_networks)
     for i, nsg in enumerate(spec.resources.network_security_groups):
         problems += _rule_problems(f"resources.network_security_groups[{i}]", nsg.rules)
     problems += _reference_problems(spec)
+    problems += _nic_problems(spec)
+    problems += _vm_nic_problems(spec)
     for i, vm in enumerate(spec.resources.virtual_machines):
         key = f"resources.virtual_machines[{i}]"
         if vm.admin_password is not None:
@@ -382,7 +457,30 @@ def _tag_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
         problems += [(f"{key}.{tag}", f"set by libraryops itself (allowed: any tag except "
                       f"{', '.join(reserved)})") for tag in tags if tag in reserved]
+    # ARM's limits on what each resource receives: the spec-wide tags, its own, and libraryops'
+    # two (libraryops.cloud.resources.declared). The spec-wide tags are reported once, at tags.
+    for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
+        sent = {**spec.tags, **tags, MANAGED_BY[0]: MANAGED_BY[1], SITE_TAG: ""}
+        for tag, problem in arm_limits.tag_problems(sent):
+            if tag and (key == "tags" or tag in tags) and (tag not in spec.tags or key == "tags"
+                                                           or tags[tag] != spec.tags[tag]):
+                problems.append((f"{key}.{_short(tag)}", problem))
+            elif not tag and key != "tags":
+                problems.append((key, problem))
     return problems
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A tag name as a key: at most ``limit`` characters, then "..." (a name may be 500 long)."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _location_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    endpoint = spec.endpoint.rstrip("/")
+    cloud = next((c.name for c, url in ARM_ENDPOINTS.items() if url == endpoint),
+                 "AZURE_PUBLIC_CLOUD")  # the stand-in answers as the public cloud
+    problem = arm_limits.location_problem(spec.location, cloud)
+    return [("location", problem)] if problem else []
 
 
 def _resource_tags(spec: AzureSpec) -> list[tuple[str, dict[str, str]]]:
@@ -414,6 +512,11 @@ def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
         if net_a.overlaps(net_b):
             problems.append((key_b, f"{net_b} overlaps {net_a} at {key_a} (allowed: address "
                              "spaces that do not overlap, so networks can be connected)"))
+    for key, net in spaces:
+        problem = arm_limits.forbidden_overlap(net)
+        if problem:
+            problems.append((key, f"{net} {problem}"))
+    low, high = arm_limits.SUBNET_PREFIXLEN
     for i, vnet in enumerate(vnets):
         space = [ipaddress.IPv4Network(p) for p in vnet.address_space]
         subnets = [(f"resources.virtual_networks[{i}].subnets[{k}]", s,
@@ -422,13 +525,37 @@ def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
             if not any(net.subnet_of(outer) for outer in space):
                 problems.append((f"{key}.prefix", f"{net} is outside the virtual network "
                                  f"(allowed: inside {', '.join(vnet.address_space)})"))
-            if subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
+            if not low <= net.prefixlen <= high:
+                problems.append((f"{key}.prefix", f"a /{net.prefixlen} subnet, which Azure "
+                                 f"does not create (allowed: /{low} to /{high}; Azure keeps 5 "
+                                 "addresses of each)"))
+            elif subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
                 problems.append((f"{key}.prefix", f"{GATEWAY_SUBNET} {net} is too small for a "
                                  f"VPN gateway (allowed: /{GATEWAY_MAX_PREFIXLEN} or larger)"))
         for (key_a, _, net_a), (key_b, _, net_b) in combinations(subnets, 2):
             if net_a.overlaps(net_b):
                 problems.append((f"{key_b}.prefix", f"{net_b} overlaps {net_a} at {key_a} "
                                  "(allowed: subnets that do not overlap)"))
+    return problems
+
+
+def _subnet_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
+    """Subnet names unique in their VNet (ARM compares names without case); no NSG on
+    GatewaySubnet (arm_limits, GATEWAY)."""
+    problems = []
+    for i, vnet in enumerate(vnets):
+        seen: dict[str, int] = {}
+        for k, subnet in enumerate(vnet.subnets):
+            key = f"resources.virtual_networks[{i}].subnets[{k}]"
+            first = seen.setdefault(subnet.name.casefold(), k)
+            if first != k:
+                problems.append((f"{key}.name", f"{subnet.name!r} is already a subnet of this "
+                                 f"virtual network at subnets[{first}] (allowed: subnet names "
+                                 "unique in their virtual network)"))
+            if subnet.name == GATEWAY_SUBNET and subnet.network_security_group is not None:
+                problems.append((f"{key}.network_security_group", f"an NSG on {GATEWAY_SUBNET}, "
+                                 "which the VPN gateway does not support (allowed: none; "
+                                 "filter traffic on the other subnets' NSGs)"))
     return problems
 
 
@@ -457,9 +584,18 @@ def _internet(sources: list[str]) -> str:
 
 def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
     problems = []
+    if len(rules) > arm_limits.RULES_PER_NSG:
+        problems.append((f"{key}.rules", f"{len(rules)} rules (allowed: at most "
+                         f"{arm_limits.RULES_PER_NSG} per NSG)"))
     seen: dict[tuple[str, int], int] = {}
+    names: dict[str, int] = {}
     for j, rule in enumerate(rules):
         rule_key = f"{key}.rules[{j}]"
+        first_name = names.setdefault(rule.name.casefold(), j)
+        if first_name != j:
+            problems.append((f"{rule_key}.name", f"{rule.name!r} is already the name of "
+                             f"rules[{first_name}] in this NSG (allowed: rule names unique in "
+                             "their NSG)"))
         first = seen.setdefault((rule.direction, rule.priority), j)
         if first != j:
             problems.append((f"{rule_key}.priority", f"priority {rule.priority} is already used "
@@ -506,3 +642,73 @@ def _reference_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     return [(key, "names nothing declared in this spec (allowed: "
              f"{', '.join(sorted(known)) or 'none declared'} from {where})")
             for key, value, known, where in refs if value is not None and value not in known]
+
+
+def _nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    """Where a NIC may be: not in GatewaySubnet (arm_limits, GATEWAY); a static private address
+    inside its subnet, none of Azure's 5 reserved ones (arm_limits, SUBNETS), used by no other
+    NIC; a public IP on one NIC only. A NIC whose subnet is not declared is left to
+    :func:`_reference_problems`."""
+    res = spec.resources
+    subnets = {f"{v.name}/{s.name}": (s.name, ipaddress.IPv4Network(s.prefix))
+               for v in res.virtual_networks for s in v.subnets}
+    problems = []
+    addresses: dict[ipaddress.IPv4Address, int] = {}
+    public_ips: dict[str, int] = {}
+    for i, nic in enumerate(res.network_interfaces):
+        key = f"resources.network_interfaces[{i}]"
+        if nic.public_ip is not None:
+            first = public_ips.setdefault(nic.public_ip, i)
+            if first != i:
+                problems.append((f"{key}.public_ip", f"{nic.public_ip!r} is already the public "
+                                 f"IP of network_interfaces[{first}] (allowed: one NIC per "
+                                 "public IP)"))
+        if nic.subnet not in subnets:
+            continue
+        name, net = subnets[nic.subnet]
+        if name == GATEWAY_SUBNET:
+            problems.append((f"{key}.subnet", f"a NIC in {GATEWAY_SUBNET}, which holds the VPN "
+                             "gateway only (allowed: any other subnet)"))
+        if nic.private_ip is None:
+            continue
+        address = ipaddress.IPv4Address(nic.private_ip)
+        reserved = arm_limits.reserved_addresses(net)
+        if address not in net:
+            problems.append((f"{key}.private_ip", f"{address} is outside its subnet {net} "
+                             f"(allowed: {net[4]}-{net[-2]})"))
+        elif address in reserved:
+            problems.append((f"{key}.private_ip", f"{address} is the {reserved[address]} of "
+                             f"{net}, which Azure keeps (allowed: {net[4]}-{net[-2]})"))
+        else:
+            first = addresses.setdefault(address, i)
+            if first != i:
+                problems.append((f"{key}.private_ip", f"{address} is already the address of "
+                                 f"network_interfaces[{first}] (allowed: one NIC per address)"))
+    return problems
+
+
+def _vm_nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    """A NIC attached to one VM only, and every NIC of a VM in one virtual network (ARM's rule
+    for a VM with several NICs: learn.microsoft.com/azure/virtual-network/
+    virtual-network-network-interface-vm, Constraints)."""
+    res = spec.resources
+    vnet_of = {n.name: n.subnet.split("/")[0] for n in res.network_interfaces}
+    problems = []
+    owner: dict[str, int] = {}
+    for i, vm in enumerate(res.virtual_machines):
+        vnets: dict[str, str] = {}
+        for m, nic in enumerate(vm.network_interfaces):
+            key = f"resources.virtual_machines[{i}].network_interfaces[{m}]"
+            first = owner.setdefault(nic, i)
+            if first != i:
+                problems.append((key, f"{nic!r} is already attached to virtual_machines[{first}] "
+                                 "(allowed: one VM per NIC)"))
+            elif nic in vm.network_interfaces[:m]:
+                problems.append((key, f"{nic!r} is listed twice (allowed: each NIC once)"))
+            if nic in vnet_of:
+                vnets.setdefault(vnet_of[nic], key)
+        if len(vnets) > 1:
+            problems.append((f"resources.virtual_machines[{i}].network_interfaces",
+                             f"NICs in {len(vnets)} virtual networks (allowed: every NIC of a "
+                             "VM in one virtual network)"))
+    return problems
