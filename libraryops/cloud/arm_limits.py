@@ -221,13 +221,10 @@ TAG_NAME_FORBIDDEN = "<>%&\\?/"
 
 
 def tag_problems(tags: dict[str, str]) -> list[tuple[str, str]]:
-    """The problems of one resource's own tags (source: TAGS above), as (tag name, problem);
-    the name is "" for the count. ``tags`` is what ARM receives, so the count includes the
-    spec-wide and libraryops' own tags. Values are never quoted."""
+    """The problems of the tags as written in one place (source: TAGS above), as (tag name,
+    ``problem (allowed: ...)``); values are never quoted. The count per resource is
+    :func:`tag_count_problem`'s."""
     problems = []
-    if len(tags) > TAGS_PER_RESOURCE:
-        problems.append(("", f"{len(tags)} tags including the spec-wide and libraryops' own "
-                         f"(allowed: at most {TAGS_PER_RESOURCE} per resource)"))
     for name, value in tags.items():
         if len(name) > TAG_NAME_MAX:
             problems.append((name, f"tag name of {len(name)} characters (allowed: at most "
@@ -239,3 +236,12 @@ def tag_problems(tags: dict[str, str]) -> list[tuple[str, str]]:
             problems.append((name, f"tag value of {len(value)} characters (allowed: at most "
                              f"{TAG_VALUE_MAX})"))
     return problems
+
+
+def tag_count_problem(sent: dict[str, str]) -> str | None:
+    """``problem (allowed: ...)`` when a resource would receive more than
+    :data:`TAGS_PER_RESOURCE` tags (``sent``: every tag ARM receives for it); None otherwise."""
+    if len(sent) <= TAGS_PER_RESOURCE:
+        return None
+    return (f"{len(sent)} tags including the spec-wide and libraryops' own (allowed: at most "
+            f"{TAGS_PER_RESOURCE} per resource)")

@@ -295,7 +295,8 @@ class AzureSpec(_Model):
         subscription_id: the subscription (a GUID).
         endpoint: ARM's URL, one of :data:`ARM_ENDPOINTS` (default
             ``https://management.azure.com``), or ``standin``.
-        location: the region of every resource ("eastus"; "East US" is the same).
+        location: the region of every resource ("eastus"; "East US" is the same), one of the
+            endpoint's cloud in ``libraryops/data/azure_regions.json``.
         tags: tags for every resource; must include :data:`REQUIRED_TAGS`.
         resource_groups: the groups the site owns.
         resources: the resources, by kind.
@@ -457,16 +458,16 @@ def _tag_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
         problems += [(f"{key}.{tag}", f"set by libraryops itself (allowed: any tag except "
                       f"{', '.join(reserved)})") for tag in tags if tag in reserved]
-    # ARM's limits on what each resource receives: the spec-wide tags, its own, and libraryops'
-    # two (libraryops.cloud.resources.declared). The spec-wide tags are reported once, at tags.
+    # ARM's limits: each tag where it is written; the count on what each resource receives (the
+    # spec-wide tags, its own, and libraryops' two: libraryops.cloud.resources.declared).
     for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
-        sent = {**spec.tags, **tags, MANAGED_BY[0]: MANAGED_BY[1], SITE_TAG: ""}
-        for tag, problem in arm_limits.tag_problems(sent):
-            if tag and (key == "tags" or tag in tags) and (tag not in spec.tags or key == "tags"
-                                                           or tags[tag] != spec.tags[tag]):
-                problems.append((f"{key}.{_short(tag)}", problem))
-            elif not tag and key != "tags":
-                problems.append((key, problem))
+        problems += [(f"{key}.{_short(tag)}", problem)
+                     for tag, problem in arm_limits.tag_problems(tags)]
+    for key, tags in _resource_tags(spec):
+        problem = arm_limits.tag_count_problem(
+            {**spec.tags, **tags, MANAGED_BY[0]: MANAGED_BY[1], SITE_TAG: ""})
+        if problem:
+            problems.append((key, problem))
     return problems
 
 
