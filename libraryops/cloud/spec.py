@@ -670,8 +670,8 @@ def _nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
         if name == GATEWAY_SUBNET:
             problems.append((f"{key}.subnet", f"a NIC in {GATEWAY_SUBNET}, which holds the VPN "
                              "gateway only (allowed: any other subnet)"))
-        if nic.private_ip is None:
-            continue
+        if nic.private_ip is None or net.prefixlen > arm_limits.SUBNET_PREFIXLEN[1]:
+            continue  # a subnet too small for Azure is reported at its prefix
         address = ipaddress.IPv4Address(nic.private_ip)
         reserved = arm_limits.reserved_addresses(net)
         if address not in net:

@@ -187,6 +187,9 @@ CASES = {
         [("resources.virtual_networks.0.subnets.1.prefix", "10.20.1.0/30")],
         f"{VNET}.subnets[1].prefix", "a /30 subnet, which Azure does not create (allowed: /2 "
         "to /29"),
+    "nic in a subnet too small for Azure": (
+        [("resources.virtual_networks.0.subnets.0.prefix", "10.20.0.0/30")],
+        f"{VNET}.subnets[0].prefix", "a /30 subnet"),
     "address space Azure keeps": (
         [("resources.virtual_networks", "append-link-local-vnet")],
         "resources.virtual_networks[1].address_space[0]", "169.254.0.0/24 overlaps "

@@ -109,8 +109,8 @@ def _arm_refusals(data: dict) -> list[str]:
             found.append("NIC in GatewaySubnet")
         if nic.get("private_ip"):
             address = ipaddress.ip_address(nic["private_ip"])
-            usable = list(net)[4:-1]
-            found += [] if address in usable else ["reserved or outside"]
+            usable = net.network_address + 4 <= address < net.broadcast_address
+            found += [] if usable else ["reserved or outside"]
             used.append(address)
     found += ["shared address"] * (len(used) - len(set(used)))
     pips = [n["public_ip"] for n in res["network_interfaces"] if n.get("public_ip")]
