@@ -14,6 +14,8 @@ Sources for the limits:
   learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub
 - Basic public IPs were retired on 30 Sep 2025 (Standard only):
   learn.microsoft.com/azure/virtual-network/ip-services/public-ip-basic-upgrade-guidance
+- The network's cross-field checks (address spaces, subnets, NSG rules, NICs):
+  :mod:`libraryops.cloud.spec_network`.
 - What else Azure Resource Manager refuses (names, subnet sizes and reserved addresses, tags,
   regions, service tags, VM profile limits): :mod:`libraryops.cloud.arm_limits`, with sources.
 """
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from itertools import combinations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,8 +32,7 @@ from azure.core import AzureClouds
 from azure.mgmt.core.tools import get_arm_endpoints
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from libraryops import exposure
-from libraryops.cloud import arm_limits
+from libraryops.cloud import arm_limits, spec_network
 from libraryops.problem import Problem, parse_problem
 
 FILE_NAME = "azure.yml"
@@ -42,13 +42,6 @@ SITE_TAG = "libraryops-site"
 #: Tags the spec must set for every resource (domain.md section 4: tag everything).
 REQUIRED_TAGS = ("owner", "cost-center", "env")
 PRIORITY_RANGE = (100, 4096)
-GATEWAY_SUBNET = "GatewaySubnet"
-GATEWAY_MAX_PREFIXLEN = 27
-#: Administration ports and the protocols they answer on: SSH, and RDP (TCP, and UDP since
-#: RDP 8.0's UDP transport).
-ADMIN_PORTS = {22: ("Tcp",), 3389: ("Tcp", "Udp")}
-#: NSG source words that mean everyone (ARM's ``*`` and ``Any``, the ``Internet`` service tag).
-INTERNET_WORDS = frozenset({"*", "internet", "any"})
 ARM_ENDPOINT = "https://management.azure.com"
 #: ``endpoint: standin`` means the local ARM stand-in (lab only; see libraryops.cloud.standin).
 STANDIN = "standin"
@@ -430,13 +423,14 @@ def semantic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     problems += _location_problems(spec)
     problems += _tag_problems(spec)
     problems += _name_problems(spec)
-    problems += _address_problems(spec.resources.virtual_networks)
-    problems += _subnet_problems(spec.resources.virtual_networks)
+    problems += spec_network.address_problems(spec.resources.virtual_networks)
+    problems += spec_network.subnet_problems(spec.resources.virtual_networks)
     for i, nsg in enumerate(spec.resources.network_security_groups):
-        problems += _rule_problems(f"resources.network_security_groups[{i}]", nsg.rules)
+        problems += spec_network.rule_problems(f"resources.network_security_groups[{i}]",
+                                               nsg.rules)
     problems += _reference_problems(spec)
-    problems += _nic_problems(spec)
-    problems += _vm_nic_problems(spec)
+    problems += spec_network.nic_problems(spec)
+    problems += spec_network.vm_nic_problems(spec)
     for i, vm in enumerate(spec.resources.virtual_machines):
         key = f"resources.virtual_machines[{i}]"
         if vm.admin_password is not None:
@@ -505,117 +499,6 @@ def _name_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     return problems
 
 
-def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
-    problems = []
-    spaces = [(f"resources.virtual_networks[{i}].address_space[{j}]", ipaddress.IPv4Network(p))
-              for i, vnet in enumerate(vnets) for j, p in enumerate(vnet.address_space)]
-    for (key_a, net_a), (key_b, net_b) in combinations(spaces, 2):
-        if net_a.overlaps(net_b):
-            problems.append((key_b, f"{net_b} overlaps {net_a} at {key_a} (allowed: address "
-                             "spaces that do not overlap, so networks can be connected)"))
-    for key, net in spaces:
-        problem = arm_limits.forbidden_overlap(net)
-        if problem:
-            problems.append((key, f"{net} {problem}"))
-    low, high = arm_limits.SUBNET_PREFIXLEN
-    for i, vnet in enumerate(vnets):
-        space = [ipaddress.IPv4Network(p) for p in vnet.address_space]
-        subnets = [(f"resources.virtual_networks[{i}].subnets[{k}]", s,
-                    ipaddress.IPv4Network(s.prefix)) for k, s in enumerate(vnet.subnets)]
-        for key, subnet, net in subnets:
-            if not any(net.subnet_of(outer) for outer in space):
-                problems.append((f"{key}.prefix", f"{net} is outside the virtual network "
-                                 f"(allowed: inside {', '.join(vnet.address_space)})"))
-            if not low <= net.prefixlen <= high:
-                problems.append((f"{key}.prefix", f"a /{net.prefixlen} subnet, which Azure "
-                                 f"does not create (allowed: /{low} to /{high}; Azure keeps 5 "
-                                 "addresses of each)"))
-            elif subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
-                problems.append((f"{key}.prefix", f"{GATEWAY_SUBNET} {net} is too small for a "
-                                 f"VPN gateway (allowed: /{GATEWAY_MAX_PREFIXLEN} or larger)"))
-        for (key_a, _, net_a), (key_b, _, net_b) in combinations(subnets, 2):
-            if net_a.overlaps(net_b):
-                problems.append((f"{key_b}.prefix", f"{net_b} overlaps {net_a} at {key_a} "
-                                 "(allowed: subnets that do not overlap)"))
-    return problems
-
-
-def _subnet_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
-    """Subnet names unique in their VNet (ARM compares names without case); no NSG on
-    GatewaySubnet (arm_limits, GATEWAY)."""
-    problems = []
-    for i, vnet in enumerate(vnets):
-        seen: dict[str, int] = {}
-        for k, subnet in enumerate(vnet.subnets):
-            key = f"resources.virtual_networks[{i}].subnets[{k}]"
-            first = seen.setdefault(subnet.name.casefold(), k)
-            if first != k:
-                problems.append((f"{key}.name", f"{subnet.name!r} is already a subnet of this "
-                                 f"virtual network at subnets[{first}] (allowed: subnet names "
-                                 "unique in their virtual network)"))
-            if subnet.name == GATEWAY_SUBNET and subnet.network_security_group is not None:
-                problems.append((f"{key}.network_security_group", f"an NSG on {GATEWAY_SUBNET}, "
-                                 "which the VPN gateway does not support (allowed: none; "
-                                 "filter traffic on the other subnets' NSGs)"))
-    return problems
-
-
-def _covers_admin_port(ports: list[str], protocol: str) -> list[int]:
-    covered = []
-    for port, protocols in ADMIN_PORTS.items():
-        if protocol != "*" and protocol not in protocols:
-            continue
-        for item in ports:
-            low, _, high = item.partition("-")
-            if item == "*" or int(low) <= port <= int(high or low):
-                covered.append(port)
-                break
-    return covered
-
-
-def _internet(sources: list[str]) -> str:
-    """How ``sources`` reach the Internet: the word that means everyone, or the IP versions in
-    which the union of the prefixes is too public (:func:`libraryops.exposure.too_public`);
-    "" when they do not."""
-    word = next((s for s in sources if s.strip().lower() in INTERNET_WORDS), None)
-    if word is not None:
-        return repr(word)
-    return " and ".join(exposure.too_public(sources))
-
-
-def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
-    problems = []
-    if len(rules) > arm_limits.RULES_PER_NSG:
-        problems.append((f"{key}.rules", f"{len(rules)} rules (allowed: at most "
-                         f"{arm_limits.RULES_PER_NSG} per NSG)"))
-    seen: dict[tuple[str, int], int] = {}
-    names: dict[str, int] = {}
-    for j, rule in enumerate(rules):
-        rule_key = f"{key}.rules[{j}]"
-        first_name = names.setdefault(rule.name.casefold(), j)
-        if first_name != j:
-            problems.append((f"{rule_key}.name", f"{rule.name!r} is already the name of "
-                             f"rules[{first_name}] in this NSG (allowed: rule names unique in "
-                             "their NSG)"))
-        first = seen.setdefault((rule.direction, rule.priority), j)
-        if first != j:
-            problems.append((f"{rule_key}.priority", f"priority {rule.priority} is already used "
-                             f"by {rules[first].name!r} (rules[{first}]) for {rule.direction} "
-                             "(allowed: unique per direction)"))
-        ports = _covers_admin_port(rule.destination_ports, rule.protocol)
-        internet = _internet(rule.source)
-        if (rule.direction == "Inbound" and rule.access == "Allow" and ports and internet
-                and not rule.allow_internet_admin):
-            problems.append((rule_key, f"allows port {'/'.join(map(str, ports))} from the "
-                             f"Internet ({internet}) (allowed: a narrower source, "
-                             f"{exposure.limit_text()}; or allow_internet_admin: true with a "
-                             "reason)"))
-        if rule.allow_internet_admin and not (rule.reason or "").strip():
-            problems.append((f"{rule_key}.reason", "allow_internet_admin needs a reason "
-                             "(allowed: a sentence Town IT can review)"))
-    return problems
-
-
 def _reference_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     res = spec.resources
     groups = {rg.name for rg in spec.resource_groups}
@@ -643,73 +526,3 @@ def _reference_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     return [(key, "names nothing declared in this spec (allowed: "
              f"{', '.join(sorted(known)) or 'none declared'} from {where})")
             for key, value, known, where in refs if value is not None and value not in known]
-
-
-def _nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
-    """Where a NIC may be: not in GatewaySubnet (arm_limits, GATEWAY); a static private address
-    inside its subnet, none of Azure's 5 reserved ones (arm_limits, SUBNETS), used by no other
-    NIC; a public IP on one NIC only. A NIC whose subnet is not declared is left to
-    :func:`_reference_problems`."""
-    res = spec.resources
-    subnets = {f"{v.name}/{s.name}": (s.name, ipaddress.IPv4Network(s.prefix))
-               for v in res.virtual_networks for s in v.subnets}
-    problems = []
-    addresses: dict[ipaddress.IPv4Address, int] = {}
-    public_ips: dict[str, int] = {}
-    for i, nic in enumerate(res.network_interfaces):
-        key = f"resources.network_interfaces[{i}]"
-        if nic.public_ip is not None:
-            first = public_ips.setdefault(nic.public_ip, i)
-            if first != i:
-                problems.append((f"{key}.public_ip", f"{nic.public_ip!r} is already the public "
-                                 f"IP of network_interfaces[{first}] (allowed: one NIC per "
-                                 "public IP)"))
-        if nic.subnet not in subnets:
-            continue
-        name, net = subnets[nic.subnet]
-        if name == GATEWAY_SUBNET:
-            problems.append((f"{key}.subnet", f"a NIC in {GATEWAY_SUBNET}, which holds the VPN "
-                             "gateway only (allowed: any other subnet)"))
-        if nic.private_ip is None or net.prefixlen > arm_limits.SUBNET_PREFIXLEN[1]:
-            continue  # a subnet too small for Azure is reported at its prefix
-        address = ipaddress.IPv4Address(nic.private_ip)
-        reserved = arm_limits.reserved_addresses(net)
-        if address not in net:
-            problems.append((f"{key}.private_ip", f"{address} is outside its subnet {net} "
-                             f"(allowed: {net[4]}-{net[-2]})"))
-        elif address in reserved:
-            problems.append((f"{key}.private_ip", f"{address} is the {reserved[address]} of "
-                             f"{net}, which Azure keeps (allowed: {net[4]}-{net[-2]})"))
-        else:
-            first = addresses.setdefault(address, i)
-            if first != i:
-                problems.append((f"{key}.private_ip", f"{address} is already the address of "
-                                 f"network_interfaces[{first}] (allowed: one NIC per address)"))
-    return problems
-
-
-def _vm_nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
-    """A NIC attached to one VM only, and every NIC of a VM in one virtual network (ARM's rule
-    for a VM with several NICs: learn.microsoft.com/azure/virtual-network/
-    virtual-network-network-interface-vm, Constraints)."""
-    res = spec.resources
-    vnet_of = {n.name: n.subnet.split("/")[0] for n in res.network_interfaces}
-    problems = []
-    owner: dict[str, int] = {}
-    for i, vm in enumerate(res.virtual_machines):
-        vnets: dict[str, str] = {}
-        for m, nic in enumerate(vm.network_interfaces):
-            key = f"resources.virtual_machines[{i}].network_interfaces[{m}]"
-            first = owner.setdefault(nic, i)
-            if first != i:
-                problems.append((key, f"{nic!r} is already attached to virtual_machines[{first}] "
-                                 "(allowed: one VM per NIC)"))
-            elif nic in vm.network_interfaces[:m]:
-                problems.append((key, f"{nic!r} is listed twice (allowed: each NIC once)"))
-            if nic in vnet_of:
-                vnets.setdefault(vnet_of[nic], key)
-        if len(vnets) > 1:
-            problems.append((f"resources.virtual_machines[{i}].network_interfaces",
-                             f"NICs in {len(vnets)} virtual networks (allowed: every NIC of a "
-                             "VM in one virtual network)"))
-    return problems
