@@ -168,7 +168,7 @@ def is_service_tag(value: str) -> bool:
     base, dot, region = value.rpartition(".")
     if not dot or base.casefold() not in regional:
         return False
-    key = region.replace(" ", "").casefold()
+    key = location_key(region)
     return key in suffixes or any(key in names for names in _regions().values())
 
 
@@ -191,7 +191,8 @@ def _regions() -> dict[str, dict[str, str]]:
 
 
 def location_key(location: str) -> str:
-    """ARM's spelling of a region, as compared: "East US" -> "eastus"."""
+    """ARM's spelling of a region, as compared everywhere (validation, diff, the stand-in):
+    "East US" -> "eastus"."""
     return location.replace(" ", "").casefold()
 
 
