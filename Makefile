@@ -28,6 +28,9 @@ $(call _check,SITE,$(_LOWER) $(_DIGITS) - _,a site name under inventories/: a-z 
 $(call _check,LIMIT,$(_LOWER) $(_UPPER) $(_DIGITS) - _ . : & ! * $(_COMMA),\
 	host or group names (A-Z a-z 0-9 - _ .) joined by : & ! * $(_COMMA),1)
 $(call _check,INVENTORY,$(_LOWER) $(_UPPER) $(_DIGITS) - _ . /,a directory path: A-Z a-z 0-9 - _ . /,1)
+_PATH_CHARS := $(_LOWER) $(_UPPER) $(_DIGITS) - _ . /
+$(foreach v,LOCATIONS SERVICE_TAGS,$(call _check,$(v),$(_PATH_CHARS),a file path: A-Z a-z 0-9 - _ . /,1))
+$(call _check,CLOUD,$(_UPPER) _,an Azure cloud: AZURE_PUBLIC_CLOUD AZURE_US_GOVERNMENT AZURE_CHINA_CLOUD,1)
 $(call _check,NOW,$(_DIGITS) - : T Z + .,an ISO 8601 instant such as 2026-12-07T12:00:00Z,1)
 $(call _check,YEAR,$(_DIGITS),a year such as 2027,1)
 $(call _check,BATCH,$(_DIGITS) %,a number or a percentage,1)
@@ -78,7 +81,7 @@ PIPELINE = $(PY) -m libraryops.pipeline --site '$(SITE)' $(if $(INVENTORY),--inv
 
 .PHONY: help deps deps-lab deps-unit deps-test lab-ready doctor validate lab-keys lab-up lab-down \
         lab-status bootstrap converge catch-up catch-up-schedule catch-up-timer plan apply verify \
-        lab azure-plan azure-apply azure-drift hours closures nightly-schedule reboot poweroff \
+        lab azure-plan azure-apply azure-drift azure-lists hours closures nightly-schedule reboot poweroff \
         logout lint unit integration molecule stock stock-down stock-check test clean role-docs
 
 help: ## List the targets
@@ -188,6 +191,13 @@ azure-apply: validate ## Azure: converge SITE to azure.yml (deletes only with AL
 
 azure-drift: validate ## Azure: read-only; non-zero when Azure differs from azure.yml
 	@$(PY) azure/drift.py $(AZURE)
+
+# Regions and service tags make validate knows (libraryops/data/azure_*.json), from files Azure
+# gives: `az account list-locations -o json`, the weekly "Azure IP Ranges and Service Tags" JSON
+# (or `az network list-service-tags -o json`). Commit the rewritten files.
+azure-lists: deps ## Azure: refresh known regions/service tags (LOCATIONS=, SERVICE_TAGS=, CLOUD=)
+	@$(PY) -m libraryops.cloud.refresh_lists $(if $(LOCATIONS),--locations '$(LOCATIONS)') \
+	  $(if $(CLOUD),--cloud '$(CLOUD)') $(if $(SERVICE_TAGS),--service-tags '$(SERVICE_TAGS)')
 
 hours: deps ## Per branch: today's hours, open now?, next wake/shutdown/patch/Wi-Fi (SITE=, NOW=)
 	@$(PY) -m libraryops.hours_table table --site-dir 'inventories/$(SITE)'

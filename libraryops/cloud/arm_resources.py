@@ -36,9 +36,6 @@ class ArmError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def normalise_location(location: str) -> str:
-    """ARM's spelling of a region: "East US" -> "eastus"."""
-    return location.replace(" ", "").lower()
 
 
 class Subscription:

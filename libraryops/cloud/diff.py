@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from libraryops.cloud import arm_limits
+
 KEYED = frozenset({"subnets", "securityRules", "ipConfigurations"})
 EXCLUSIVE = frozenset({"securityRules", "ipConfigurations"})
 
@@ -56,7 +58,7 @@ def _norm(key: str, value: Any) -> Any:
     if value in (None, "", [], {}):
         return None
     if key == "location" and isinstance(value, str):
-        return value.replace(" ", "").lower()
+        return arm_limits.location_key(value)
     if key == "id" and isinstance(value, str):
         return value.lower()
     return value

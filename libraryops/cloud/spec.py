@@ -14,13 +14,16 @@ Sources for the limits:
   learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub
 - Basic public IPs were retired on 30 Sep 2025 (Standard only):
   learn.microsoft.com/azure/virtual-network/ip-services/public-ip-basic-upgrade-guidance
+- The network's cross-field checks (address spaces, subnets, NSG rules, NICs):
+  :mod:`libraryops.cloud.spec_network`.
+- What else Azure Resource Manager refuses (names, subnet sizes and reserved addresses, tags,
+  regions, service tags, VM profile limits): :mod:`libraryops.cloud.arm_limits`, with sources.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from itertools import combinations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,7 +32,7 @@ from azure.core import AzureClouds
 from azure.mgmt.core.tools import get_arm_endpoints
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from libraryops import exposure
+from libraryops.cloud import arm_limits, spec_network
 from libraryops.problem import Problem, parse_problem
 
 FILE_NAME = "azure.yml"
@@ -39,13 +42,6 @@ SITE_TAG = "libraryops-site"
 #: Tags the spec must set for every resource (domain.md section 4: tag everything).
 REQUIRED_TAGS = ("owner", "cost-center", "env")
 PRIORITY_RANGE = (100, 4096)
-GATEWAY_SUBNET = "GatewaySubnet"
-GATEWAY_MAX_PREFIXLEN = 27
-#: Administration ports and the protocols they answer on: SSH, and RDP (TCP, and UDP since
-#: RDP 8.0's UDP transport).
-ADMIN_PORTS = {22: ("Tcp",), 3389: ("Tcp", "Udp")}
-#: NSG source words that mean everyone (ARM's ``*`` and ``Any``, the ``Internet`` service tag).
-INTERNET_WORDS = frozenset({"*", "internet", "any"})
 ARM_ENDPOINT = "https://management.azure.com"
 #: ``endpoint: standin`` means the local ARM stand-in (lab only; see libraryops.cloud.standin).
 STANDIN = "standin"
@@ -53,17 +49,20 @@ STANDIN = "standin"
 #: (``azure.mgmt.core.tools.get_arm_endpoints``): the only hosts the ARM bearer token may go to.
 ARM_ENDPOINTS = {
     cloud: get_arm_endpoints(cloud)["resource_manager"].rstrip("/") for cloud in AzureClouds}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
 _PORT = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?)$")
 
 
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("not an Azure resource name (allowed: letters, digits, "
-                         "'_', '.', '-', starting with a letter or digit, <= 80 chars)")
-    return value
+def _named(kind: str) -> Any:
+    """The type of a name ARM gives ``kind`` (:data:`arm_limits.NAME_RULES`), for the resource's
+    own name and for every reference to one."""
+    def check(value: str) -> str:
+        problem = arm_limits.name_problem(kind, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+    return Annotated[str, AfterValidator(check)]
 
 
 def _prefix(value: str) -> str:
@@ -76,12 +75,63 @@ def _prefix(value: str) -> str:
     return value
 
 
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError("not an IPv4 address (allowed: e.g. 10.20.0.10)") from None
+    return value
+
+
 def _addresses(value: str | list[str]) -> list[str]:
+    """An NSG rule's source or destination: '*', or a service tag, alone; or IPv4 addresses and
+    prefixes (an augmented rule takes several of those, never several tags: arm_limits, NSG)."""
     items = [value] if isinstance(value, str) else value
+    if not items:
+        raise ValueError("no address (allowed: '*', a service tag, or IPv4 addresses and "
+                         "prefixes)")
+    words = 0
     for item in items:
         if "/" in item:
             _prefix(item)
+        elif item == "*" or arm_limits.is_service_tag(item):
+            words += 1
+        else:
+            try:
+                ipaddress.IPv4Address(item)
+            except ValueError:
+                raise ValueError(
+                    "not '*', an IPv4 address or prefix, or a service tag of "
+                    f"libraryops/data/azure_service_tags.json{arm_limits.service_tag_hint(item)} "
+                    "(allowed: e.g. 10.20.0.0/24, Internet, VirtualNetwork, Storage.WestEurope; "
+                    "`make azure-lists` refreshes the list)") from None
+    if words and len(items) > 1:
+        raise ValueError("'*' or a service tag together with other entries (allowed: '*' or "
+                         "one service tag alone, or a list of IPv4 addresses and prefixes)")
     return items
+
+
+def _admin_user(value: str) -> str:
+    if value in arm_limits.DISALLOWED_ADMIN_USERS:
+        raise ValueError("a user name Azure refuses for the admin account (allowed: any other "
+                         "than admin, root, administrator, user, test, guest, ...; see "
+                         "arm_limits.DISALLOWED_ADMIN_USERS)")
+    return value
+
+
+def _description(value: str) -> str:
+    if len(value) > arm_limits.RULE_DESCRIPTION_MAX:
+        raise ValueError(f"{len(value)} characters (allowed: at most "
+                         f"{arm_limits.RULE_DESCRIPTION_MAX})")
+    return value
+
+
+def _custom_data(value: str) -> str:
+    size = len(value.encode("utf-8"))
+    if size > arm_limits.CUSTOM_DATA_MAX_BYTES:
+        raise ValueError(f"{size} bytes (allowed: at most {arm_limits.CUSTOM_DATA_MAX_BYTES} "
+                         "bytes of cloud-init)")
+    return value
 
 
 def _endpoint(value: str) -> str:
@@ -108,7 +158,15 @@ def _priority(value: int) -> int:
     return value
 
 
-Name = Annotated[str, AfterValidator(_name)]
+GroupName = _named("resource group")
+VnetName = _named("virtual network")
+SubnetName = _named("subnet")
+NsgName = _named("network security group")
+RuleName = _named("NSG rule")
+PublicIpName = _named("public IP")
+NicName = _named("NIC")
+VmName = _named("virtual machine")
+Ipv4 = Annotated[str, AfterValidator(_ipv4)]
 Prefix = Annotated[str, AfterValidator(_prefix)]
 Addresses = Annotated[str | list[str], AfterValidator(_addresses)]
 Ports = Annotated[str | int | list[str | int], AfterValidator(_ports)]
@@ -119,15 +177,14 @@ class _Model(BaseModel):
 
 
 class _Resource(_Model):
-    name: Name
-    resource_group: Name
+    resource_group: GroupName
     tags: dict[str, str] = {}
 
 
 class Rule(_Model):
     """One NSG security rule (``properties.securityRules[]`` in ARM)."""
 
-    name: Name
+    name: RuleName
     priority: Annotated[int, AfterValidator(_priority)]
     direction: Literal["Inbound", "Outbound"]
     access: Literal["Allow", "Deny"]
@@ -136,7 +193,7 @@ class Rule(_Model):
     source_ports: Ports = "*"
     destination: Addresses = "*"
     destination_ports: Ports
-    description: str | None = None
+    description: Annotated[str, AfterValidator(_description)] | None = None
     allow_internet_admin: bool = False
     reason: str | None = None
 
@@ -144,38 +201,42 @@ class Rule(_Model):
 class NetworkSecurityGroup(_Resource):
     """A network security group; its rules are owned whole (rules added elsewhere are drift)."""
 
+    name: NsgName
     rules: list[Rule] = []
 
 
 class Subnet(_Model):
     """A subnet of a virtual network, optionally attached to an NSG of the spec (by name)."""
 
-    name: Name
+    name: SubnetName
     prefix: Prefix
-    network_security_group: Name | None = None
+    network_security_group: NsgName | None = None
 
 
 class VirtualNetwork(_Resource):
     """A virtual network: address space, DNS servers (empty = Azure's) and subnets."""
 
+    name: VnetName
     address_space: list[Prefix] = Field(min_length=1)
-    dns_servers: list[str] = []
+    dns_servers: list[Ipv4] = []
     subnets: list[Subnet] = []
 
 
 class PublicIp(_Resource):
     """A Standard, static public IP (Basic public IPs were retired on 30 Sep 2025)."""
 
+    name: PublicIpName
     sku: Literal["Standard"] = "Standard"
 
 
 class NetworkInterface(_Resource):
     """A NIC in ``subnet`` (``<vnet>/<subnet>``), with an optional public IP and NSG."""
 
+    name: NicName
     subnet: str
-    public_ip: Name | None = None
-    network_security_group: Name | None = None
-    private_ip: str | None = None
+    public_ip: PublicIpName | None = None
+    network_security_group: NsgName | None = None
+    private_ip: Ipv4 | None = None
 
 
 class Image(_Model):
@@ -190,20 +251,23 @@ class Image(_Model):
 class VirtualMachine(_Resource):
     """A Linux VM: SSH key login only; ``custom_data`` (cloud-init) is applied at creation only."""
 
+    name: VmName
     size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
     image: Image
-    admin_user: str = Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    admin_user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$"),
+                          AfterValidator(_admin_user)]
     ssh_public_key: str | None = None
     admin_password: str | None = Field(default=None, repr=False)
     os_disk_type: Literal["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"] = "StandardSSD_LRS"
-    network_interfaces: list[Name] = Field(min_length=1)
-    custom_data: str | None = Field(default=None, repr=False)
+    network_interfaces: list[NicName] = Field(min_length=1)
+    custom_data: Annotated[str, AfterValidator(_custom_data)] | None = Field(
+        default=None, repr=False)
 
 
 class ResourceGroup(_Model):
     """A resource group (in the spec's location)."""
 
-    name: Name
+    name: GroupName
     tags: dict[str, str] = {}
 
 
@@ -224,7 +288,8 @@ class AzureSpec(_Model):
         subscription_id: the subscription (a GUID).
         endpoint: ARM's URL, one of :data:`ARM_ENDPOINTS` (default
             ``https://management.azure.com``), or ``standin``.
-        location: the region of every resource ("eastus"; "East US" is the same).
+        location: the region of every resource ("eastus"; "East US" is the same), one of the
+            endpoint's cloud in ``libraryops/data/azure_regions.json``.
         tags: tags for every resource; must include :data:`REQUIRED_TAGS`.
         resource_groups: the groups the site owns.
         resources: the resources, by kind.
@@ -355,12 +420,17 @@ _PASSWORD = ("a password instead of an SSH key (allowed: ssh_public_key only; "
 def semantic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     """Cross-field problems of a parsed spec, as (dotted key, message) pairs."""
     problems: list[tuple[str, str]] = []
+    problems += _location_problems(spec)
     problems += _tag_problems(spec)
     problems += _name_problems(spec)
-    problems += _address_problems(spec.resources.virtual_networks)
+    problems += spec_network.address_problems(spec.resources.virtual_networks)
+    problems += spec_network.subnet_problems(spec.resources.virtual_networks)
     for i, nsg in enumerate(spec.resources.network_security_groups):
-        problems += _rule_problems(f"resources.network_security_groups[{i}]", nsg.rules)
+        problems += spec_network.rule_problems(f"resources.network_security_groups[{i}]",
+                                               nsg.rules)
     problems += _reference_problems(spec)
+    problems += spec_network.nic_problems(spec)
+    problems += spec_network.vm_nic_problems(spec)
     for i, vm in enumerate(spec.resources.virtual_machines):
         key = f"resources.virtual_machines[{i}]"
         if vm.admin_password is not None:
@@ -382,7 +452,30 @@ def _tag_problems(spec: AzureSpec) -> list[tuple[str, str]]:
     for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
         problems += [(f"{key}.{tag}", f"set by libraryops itself (allowed: any tag except "
                       f"{', '.join(reserved)})") for tag in tags if tag in reserved]
+    # ARM's limits: each tag where it is written; the count on what each resource receives (the
+    # spec-wide tags, its own, and libraryops' two: libraryops.cloud.resources.declared).
+    for key, tags in [("tags", spec.tags), *_resource_tags(spec)]:
+        problems += [(f"{key}.{_short(tag)}", problem)
+                     for tag, problem in arm_limits.tag_problems(tags)]
+    for key, tags in _resource_tags(spec):
+        problem = arm_limits.tag_count_problem(
+            {**spec.tags, **tags, MANAGED_BY[0]: MANAGED_BY[1], SITE_TAG: ""})
+        if problem:
+            problems.append((key, problem))
     return problems
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A tag name as a key: at most ``limit`` characters, then "..." (a name may be 500 long)."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _location_problems(spec: AzureSpec) -> list[tuple[str, str]]:
+    endpoint = spec.endpoint.rstrip("/")
+    cloud = next((c.name for c, url in ARM_ENDPOINTS.items() if url == endpoint),
+                 "AZURE_PUBLIC_CLOUD")  # the stand-in answers as the public cloud
+    problem = arm_limits.location_problem(spec.location, cloud)
+    return [("location", problem)] if problem else []
 
 
 def _resource_tags(spec: AzureSpec) -> list[tuple[str, dict[str, str]]]:
@@ -403,79 +496,6 @@ def _name_problems(spec: AzureSpec) -> list[tuple[str, str]]:
             if first != i:
                 problems.append((f"{key}[{i}].name", f"{item.name!r} is already declared at "
                                  f"{key}[{first}] (allowed: names unique per kind)"))
-    return problems
-
-
-def _address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
-    problems = []
-    spaces = [(f"resources.virtual_networks[{i}].address_space[{j}]", ipaddress.IPv4Network(p))
-              for i, vnet in enumerate(vnets) for j, p in enumerate(vnet.address_space)]
-    for (key_a, net_a), (key_b, net_b) in combinations(spaces, 2):
-        if net_a.overlaps(net_b):
-            problems.append((key_b, f"{net_b} overlaps {net_a} at {key_a} (allowed: address "
-                             "spaces that do not overlap, so networks can be connected)"))
-    for i, vnet in enumerate(vnets):
-        space = [ipaddress.IPv4Network(p) for p in vnet.address_space]
-        subnets = [(f"resources.virtual_networks[{i}].subnets[{k}]", s,
-                    ipaddress.IPv4Network(s.prefix)) for k, s in enumerate(vnet.subnets)]
-        for key, subnet, net in subnets:
-            if not any(net.subnet_of(outer) for outer in space):
-                problems.append((f"{key}.prefix", f"{net} is outside the virtual network "
-                                 f"(allowed: inside {', '.join(vnet.address_space)})"))
-            if subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
-                problems.append((f"{key}.prefix", f"{GATEWAY_SUBNET} {net} is too small for a "
-                                 f"VPN gateway (allowed: /{GATEWAY_MAX_PREFIXLEN} or larger)"))
-        for (key_a, _, net_a), (key_b, _, net_b) in combinations(subnets, 2):
-            if net_a.overlaps(net_b):
-                problems.append((f"{key_b}.prefix", f"{net_b} overlaps {net_a} at {key_a} "
-                                 "(allowed: subnets that do not overlap)"))
-    return problems
-
-
-def _covers_admin_port(ports: list[str], protocol: str) -> list[int]:
-    covered = []
-    for port, protocols in ADMIN_PORTS.items():
-        if protocol != "*" and protocol not in protocols:
-            continue
-        for item in ports:
-            low, _, high = item.partition("-")
-            if item == "*" or int(low) <= port <= int(high or low):
-                covered.append(port)
-                break
-    return covered
-
-
-def _internet(sources: list[str]) -> str:
-    """How ``sources`` reach the Internet: the word that means everyone, or the IP versions in
-    which the union of the prefixes is too public (:func:`libraryops.exposure.too_public`);
-    "" when they do not."""
-    word = next((s for s in sources if s.strip().lower() in INTERNET_WORDS), None)
-    if word is not None:
-        return repr(word)
-    return " and ".join(exposure.too_public(sources))
-
-
-def _rule_problems(key: str, rules: list[Rule]) -> list[tuple[str, str]]:
-    problems = []
-    seen: dict[tuple[str, int], int] = {}
-    for j, rule in enumerate(rules):
-        rule_key = f"{key}.rules[{j}]"
-        first = seen.setdefault((rule.direction, rule.priority), j)
-        if first != j:
-            problems.append((f"{rule_key}.priority", f"priority {rule.priority} is already used "
-                             f"by {rules[first].name!r} (rules[{first}]) for {rule.direction} "
-                             "(allowed: unique per direction)"))
-        ports = _covers_admin_port(rule.destination_ports, rule.protocol)
-        internet = _internet(rule.source)
-        if (rule.direction == "Inbound" and rule.access == "Allow" and ports and internet
-                and not rule.allow_internet_admin):
-            problems.append((rule_key, f"allows port {'/'.join(map(str, ports))} from the "
-                             f"Internet ({internet}) (allowed: a narrower source, "
-                             f"{exposure.limit_text()}; or allow_internet_admin: true with a "
-                             "reason)"))
-        if rule.allow_internet_admin and not (rule.reason or "").strip():
-            problems.append((f"{rule_key}.reason", "allow_internet_admin needs a reason "
-                             "(allowed: a sentence Town IT can review)"))
     return problems
 
 

@@ -59,11 +59,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from libraryops import processes
+from libraryops.cloud.arm_limits import location_key
 from libraryops.cloud.arm_resources import (
     ArmError,
     Subscription,
     new_etag,
-    normalise_location,
     references,
     shape,
 )
@@ -248,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
             rid = current["id"]  # ARM keeps the casing of the first PUT
         stored = {k: body[k] for k in ("sku", "zones", "identity", "plan") if k in body}
         stored.update(id=rid, name=current["name"] if current else name, type=rtype,
-                      location=normalise_location(body["location"]), tags=body.get("tags") or {},
+                      location=location_key(body["location"]), tags=body.get("tags") or {},
                       properties=body.get("properties") or {})
         if "sku" in stored and rtype.lower().endswith("publicipaddresses"):
             stored["sku"].setdefault("tier", "Regional")

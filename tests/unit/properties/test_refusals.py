@@ -31,10 +31,19 @@ FAST = settings(max_examples=300, deadline=None,
 SLOW = settings(max_examples=12, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
+#: Values Azure Resource Manager refuses or treats specially (libraryops.cloud.arm_limits): names
+#: ARM reserves or refuses, reserved and outside addresses, tiny subnets, tags, regions.
+ARM_VALUES = ["GatewaySubnet", "gatewaysubnet", "rg-library-lab.", "nic-libki", "pip-libki",
+              "nsg-mgmt", "vnet-library-lab/GatewaySubnet", "vnet-library-lab/mgmt", "vm_libki",
+              "Storage.WestEurope", "Storage.Atlantis", "Internt", "Internet.WestEurope",
+              "10.20.0.0", "10.20.0.3", "10.20.0.255", "10.20.0.4", "10.20.1.10", "10.20.3.230",
+              "10.20.1.0/29", "10.20.1.0/30", "169.254.0.0/16", "westeurop", "West Europe",
+              "chinanorth3", "root", "a<b", "x" * 513, "allow-libki-from-town", "servers"]
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
     st.text(max_size=12), st.sampled_from(["", " ", "\t", "０", "*", "Internet", "0.0.0.0/0",
-                                           "::/0", "10.0.0.0/8", "2001:0db8::/32", "é"]))
+                                           "::/0", "10.0.0.0/8", "2001:0db8::/32", "é"]),
+    st.sampled_from(ARM_VALUES))
 # SECRET is not among them: a mutation that makes it a VNet's name makes it a name, which a
 # message may list (hypothesis found that); it stays only where secrets are held.
 values = st.recursive(scalars, lambda inner: st.one_of(
@@ -78,6 +87,77 @@ def test_a_mutated_azure_spec_is_refused_cleanly(tmp_path_factory, edits):
     for problem in spec.check_site(site):
         assert problem.file == "inventories/town/azure.yml" and problem.key
         assert SECRET not in str(problem)
+
+
+def _arm_refusals(data: dict) -> list[str]:
+    """What ARM would refuse in a spec, checked here independently of libraryops.cloud.spec (the
+    oracle): NIC placement and addresses, subnet sizes and names, NIC and public IP sharing,
+    tags, region."""
+    found = []
+    res = data["resources"]
+    nets = {f"{v['name']}/{s['name']}": ipaddress.ip_network(s["prefix"])
+            for v in res["virtual_networks"] for s in v.get("subnets", [])}
+    for vnet in res["virtual_networks"]:
+        names = [s["name"].casefold() for s in vnet.get("subnets", [])]
+        found += ["duplicate subnet"] * (len(names) - len(set(names)))
+        for subnet in vnet.get("subnets", []):
+            if not 2 <= ipaddress.ip_network(subnet["prefix"]).prefixlen <= 29:
+                found.append("subnet size")
+            if subnet["name"] == "GatewaySubnet" and subnet.get("network_security_group"):
+                found.append("NSG on GatewaySubnet")
+    used = []
+    for nic in res["network_interfaces"]:
+        net = nets[nic["subnet"]]
+        if nic["subnet"].endswith("/GatewaySubnet"):
+            found.append("NIC in GatewaySubnet")
+        if nic.get("private_ip"):
+            address = ipaddress.ip_address(nic["private_ip"])
+            usable = net.network_address + 4 <= address < net.broadcast_address
+            found += [] if usable else ["reserved or outside"]
+            used.append(address)
+    found += ["shared address"] * (len(used) - len(set(used)))
+    pips = [n["public_ip"] for n in res["network_interfaces"] if n.get("public_ip")]
+    found += ["shared public IP"] * (len(pips) - len(set(pips)))
+    attached = [n for vm in res["virtual_machines"] for n in vm["network_interfaces"]]
+    found += ["shared NIC"] * (len(attached) - len(set(attached)))
+    for tags in [data["tags"], *(r.get("tags", {}) for r in data["resource_groups"]),
+                 *(i.get("tags", {}) for items in res.values() for i in items)]:
+        for name, value in tags.items():
+            if len(name) > 512 or len(value) > 256 or set(name) & set("<>%&\\?/"):
+                found.append("tag")
+    if data["location"].replace(" ", "").lower() not in {"eastus", "westeurope"}:
+        found.append("region (this oracle knows two)")
+    return found
+
+
+ARM_EDITS = st.lists(st.tuples(st.sampled_from([p for p in SPEC_PATHS if p[-1] in (
+    "name", "subnet", "private_ip", "prefix", "public_ip", "network_security_group",
+    "location", "role", "owner")] + [("resources", "virtual_machines", 0, "network_interfaces", 1),
+                                     ("resources", "network_interfaces", 1)]),
+    st.sampled_from(ARM_VALUES)), min_size=1, max_size=3)
+
+
+@FAST
+@given(edits=ARM_EDITS)
+def test_a_spec_that_passes_validation_is_one_arm_accepts(tmp_path_factory, edits):
+    """Mutations drawn from what ARM refuses: whenever validation passes, the oracle agrees."""
+    data = copy.deepcopy(LAB_SPEC)
+    data["resources"]["network_interfaces"].append(
+        {"name": "nic-two", "resource_group": "rg-library-lab",
+         "subnet": "vnet-library-lab/mgmt", "private_ip": "10.20.1.20"})
+    data["resources"]["virtual_machines"][0]["network_interfaces"].append("nic-two")
+    for path, value in edits:
+        try:
+            _put(data, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    site = tmp_path_factory.mktemp("p") / "inventories" / "town"
+    site.mkdir(parents=True)
+    (site / "azure.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    problems = spec.check_site(site)
+    assert all(p.file == "inventories/town/azure.yml" and p.key for p in problems)
+    if not problems:
+        assert _arm_refusals(data) == [], edits
 
 
 @FAST
