@@ -8,12 +8,13 @@ diff-friendly file per host (sorted keys, two-space indent), so a pull request s
 on which machine. ``first_seen`` stays from the first collection; ``last_seen`` moves. A host not
 reached keeps its file as it was.
 
-A record (JSON object): ``host``; ``vendor``, ``model``, ``serial`` (firmware DMI/SMBIOS: Ansible
-reads ``/sys/class/dmi/id``; ``unknown`` where absent, as in containers and many VMs); ``cpu``
-(``model``, ``cores``); ``memory_mb``; ``disks`` (``name``, ``size_bytes``, ``type`` ssd / hdd /
-unknown from the kernel's ``rotational`` flag, ``smart`` PASSED / FAILED / unknown); ``os``
-(``id``, ``version``, ``codename``); ``interfaces`` (``name``, ``kind`` wired / wireless,
-``mac``); ``first_seen`` and ``last_seen`` (ISO dates, the controller's clock).
+A record (JSON object): ``host``; ``vendor``, ``model``, ``serial`` (firmware DMI/SMBIOS:
+Ansible reads ``/sys/devices/virtual/dmi/id``, else dmidecode; ``unknown`` where absent, as in
+containers and many VMs); ``cpu`` (``model``, ``cores``); ``memory_mb``; ``disks`` (``name``,
+``size_bytes``, ``type`` ssd / hdd / unknown from the kernel's ``rotational`` flag, ``smart``
+PASSED / FAILED / unknown); ``os`` (``id``, ``version``, ``codename``); ``interfaces``
+(``name``, ``kind`` wired / wireless, ``mac``); ``first_seen`` and ``last_seen`` (ISO dates, the
+controller's clock).
 """
 
 from __future__ import annotations

@@ -4,26 +4,56 @@ Fixtures in tests/unit/fixtures/assets/ are real outputs: Ansible's facts (hardw
 distribution; devices trimmed to the disk and two loop devices, interfaces to their hardware
 keys) of the development VM, which has no firmware DMI (Ansible reports "NA"), smartctl
 7.3's JSON for a virtio disk it cannot identify, and distro-info-data's Debian table
-(0.58+deb12u6) rows for 12 and 13.
+(0.58+deb12u6) rows for 12 and 13. qemu-dmi/ is what Debian's kernel exposed in
+/sys/class/dmi/id of a QEMU guest given library-PC-like SMBIOS strings (its README says how
+``python -m tools.fixtures.qemu_dmi`` made it); the tests run Ansible's own Linux hardware
+collector over it, as root and as a non-root reader would see it. Only real hardware shows a
+real vendor's strings, placeholders ("To Be Filled By O.E.M.") and chassis types.
 """
 
 import csv
 import datetime as dt
 import io
 import json
+import os
 import shutil
 
 import pytest
+from ansible.module_utils.facts.hardware import linux
 from sites import EXAMPLE
 
 from libraryops import asset_plan, asset_report, assets
 from libraryops.inventory import load_site
+from tools.fixtures import qemu_dmi
 
 FIXTURES = EXAMPLE.parents[1] / "tests" / "unit" / "fixtures" / "assets"
 DEV_VM = json.loads((FIXTURES / "development-vm.json").read_text())
 SMARTCTL_UNKNOWN = json.loads((FIXTURES / "smartctl-virtio-disk.json").read_text())
 DEBIAN_CSV = FIXTURES / "debian.csv"
+QEMU_DMI = FIXTURES / "qemu-dmi"
 TODAY = dt.date(2026, 12, 7)
+#: Where Ansible's Linux hardware collector reads firmware DMI (ansible-core 2.19,
+#: ansible/module_utils/facts/hardware/linux.py, LinuxHardware.get_dmi_facts).
+DMI_SYSFS = "/sys/devices/virtual/dmi/id/"
+
+
+def _ansible_dmi_facts(monkeypatch, root_only=()):
+    """Ansible's own get_dmi_facts() over the QEMU guest's attributes: its reads of DMI_SYSFS
+    go to the fixture; ``root_only`` files are refused as access(2) refuses a non-root reader
+    the kernel's mode-400 files."""
+    exists, access, read = os.path.exists, os.access, linux.get_file_content
+
+    def moved(path):
+        return str(QEMU_DMI / path.removeprefix(DMI_SYSFS)) if path.startswith(DMI_SYSFS) \
+            else path
+
+    monkeypatch.setattr(os.path, "exists", lambda path: exists(moved(path)))
+    monkeypatch.setattr(os, "access", lambda path, mode, **kwargs: access(
+        path, mode, **kwargs) and not (os.path.dirname(path) == str(QEMU_DMI)
+                                       and os.path.basename(path) in root_only))
+    monkeypatch.setattr(linux, "get_file_content",
+                        lambda path, *args, **kwargs: read(moved(path), *args, **kwargs))
+    return linux.LinuxHardware(module=None).get_dmi_facts()
 
 
 def test_a_machine_without_firmware_data_reports_unknown_and_its_own_hardware():
@@ -45,6 +75,34 @@ def test_firmware_placeholders_are_unknown_and_real_strings_stay():
     record = assets.record_from_raw("pc", raw)
     assert (record["vendor"], record["model"], record["serial"]) == (
         "Dell Inc.", "unknown", "5CD1234XYZ")
+
+
+def test_firmware_identity_from_a_kernel_s_dmi_through_ansible_s_collector(monkeypatch):
+    facts = _ansible_dmi_facts(monkeypatch)
+    # QEMU's chassis type is always 1, "Other" (a real PC says Desktop, Mini Tower, ...).
+    assert (facts["form_factor"], facts["product_uuid"]) == (
+        "Other", "4c4c4544-0035-4310-8031-b5c04f585a59")
+    record = assets.record_from_raw("main-pub-01", {"facts": {**DEV_VM["facts"], **facts}})
+    assert (record["vendor"], record["model"], record["serial"]) == (
+        "Dell Inc.", "OptiPlex 7010", "5CD1234XYZ")
+
+
+def test_a_serial_only_root_may_read_is_unknown_to_a_non_root_collector(monkeypatch):
+    assert "| `product_serial` | 400 |" in (QEMU_DMI / "README.md").read_text()
+    facts = _ansible_dmi_facts(monkeypatch, root_only={"product_serial"})
+    assert facts["product_serial"] == "NA"
+    record = assets.record_from_raw("main-pub-01", {"facts": {**DEV_VM["facts"], **facts}})
+    assert (record["vendor"], record["model"], record["serial"]) == (
+        "Dell Inc.", "OptiPlex 7010", "unknown")
+
+
+def test_the_generator_finds_its_block_behind_the_firmware_s_terminal_escapes():
+    console = ("Booting from ROM..\x1bc\x1b[2J@@DMI-BEGIN@@\r\nsys_vendor=Dell Inc.\r\n"
+               "uevent=MODALIAS=dmi:svnDellInc.:\r\n@@DMI-END@@\r\n")
+    assert qemu_dmi.between(console, qemu_dmi.BEGIN, qemu_dmi.END) == {
+        "sys_vendor": "Dell Inc.", "uevent": "MODALIAS=dmi:svnDellInc.:"}
+    with pytest.raises(ValueError, match="no @@DMI-MODES-BEGIN@@"):
+        qemu_dmi.between(console, qemu_dmi.MODES_BEGIN, qemu_dmi.MODES_END)
 
 
 def test_smart_verdicts():
