@@ -1,6 +1,7 @@
-"""Monitoring (roles node_exporter and monitoring): the exporter's, Prometheus' and
-Alertmanager's ports (apart from each other and from SSH), Prometheus' scrape interval, retention,
-web clients, alert delay and files, where alerts are e-mailed (addresses, relay, sender) and the
+"""Monitoring (roles node_exporter and monitoring): the exporter's, Prometheus', Alertmanager's and
+the blackbox exporter's ports (apart from each other and from SSH), Prometheus' scrape interval,
+retention, web clients, alert delay and files, where alerts are e-mailed (addresses, relay,
+sender), the services probed besides the inventory's own (``monitoring__probe_tcp``) and the
 monitoring hosts (staff machines with an IP address).
 """
 
@@ -20,7 +21,7 @@ from libraryops import exposure
 from libraryops.role_specs import role_default
 from libraryops.validation.base import Problem, Site, display_path, fail, model_checker
 from libraryops.validation.sshd import port_number, sshd_port
-from libraryops.validation.values import Network
+from libraryops.validation.values import Network, Server
 from libraryops.validation.values import address as host_address
 
 #: The monitoring hosts' group: every host's exporter answers them (role node_exporter).
@@ -43,7 +44,13 @@ PrometheusFile = Annotated[str, Field(strict=True,
 AbsoluteDir = Annotated[str, Field(strict=True, pattern=r"^(/[A-Za-z0-9_.-]+)+$")]
 #: The files of role monitoring, each its own: one path for two would overwrite the other.
 MONITORING_FILES = ("monitoring__config_path", "monitoring__rules_path",
-                    "monitoring__alertmanager_config_path")
+                    "monitoring__alertmanager_config_path", "monitoring__blackbox_config_path")
+#: The loopback services of the monitoring host after Prometheus: each port apart from SSH's,
+#: the node exporter's and those before it (the name says whose it is in a problem).
+LOCAL_SERVICES = {"monitoring__alertmanager_port": "Alertmanager's port",
+                  "monitoring__blackbox_port": "the blackbox exporter's port"}
+#: A probed service's name: it becomes the alerts' instance label.
+PROBE_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 def _port(context: dict, name: str, role: str) -> int | None:
@@ -69,6 +76,27 @@ def _mail_setting(context: dict, name: str, value: object, missing: str, why: st
     if not found and _setting(context, "monitoring__alert_emails"):
         raise fail("required", f"{missing} while monitoring__alert_emails names someone: {why}")
     return found
+
+
+def _apart(context: dict, name: str, port: int | None) -> int | None:
+    """``port`` (the value of ``name``, a port of :data:`LOCAL_SERVICES`), checked apart from
+    SSH's, the node exporter's, Prometheus' and the local services listed before it.
+
+    Raises:
+        PydanticCustomError: the port (or the role's default) is one of those.
+    """
+    listens = _port({**context, name: port}, name, "monitoring")
+    whose = "" if port is not None else " (the role's default)"
+    others = {"the port sshd listens on": sshd_port(context),
+              "the node exporter's": _port(context, "node_exporter__port", "node_exporter"),
+              "Prometheus' port": _port(context, "monitoring__port", "monitoring")}
+    for earlier in list(LOCAL_SERVICES)[:list(LOCAL_SERVICES).index(name)]:
+        others[LOCAL_SERVICES[earlier]] = _port(context, earlier, "monitoring")
+    for other_name, other in others.items():
+        if listens is not None and listens == other:
+            raise fail("port", f"{LOCAL_SERVICES[name][:1].upper()}{LOCAL_SERVICES[name][1:]}"
+                               f"{whose} is {other_name}")
+    return port
 
 
 def _address(value: str) -> str | None:
@@ -116,6 +144,17 @@ class NodeExporterModel(BaseModel):
         return scrapers
 
 
+class ProbeTcp(BaseModel):
+    """A service outside the branches probed by a TCP connect (``monitoring__probe_tcp``)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: Annotated[str, Field(strict=True, pattern=PROBE_NAME)] = Field(
+        description="a name of a-z, 0-9, _ and -, such as libki (it names the alert)")
+    address: Server = Field(description="the service's IP address or host name")
+    port: int = Field(strict=True, ge=1, le=65535, description="a TCP port 1-65535")
+
+
 class MonitoringModel(BaseModel):
     """The Prometheus settings of the monitoring hosts (role monitoring)."""
 
@@ -145,6 +184,16 @@ class MonitoringModel(BaseModel):
     monitoring__alertmanager_config_path: PrometheusFile | None = Field(
         None, validate_default=True,
         description="a .yml file directly under /etc/prometheus/, not Prometheus' own files")
+    monitoring__blackbox_port: int | None = Field(
+        None, strict=True, ge=UNPRIVILEGED, le=65535, validate_default=True,
+        description="a TCP port 1024-65535 other than SSH's, the exporter's, Prometheus' and "
+                    "Alertmanager's (the blackbox exporter's default: 9115)")
+    monitoring__blackbox_config_path: PrometheusFile | None = Field(
+        None, validate_default=True,
+        description="a .yml file directly under /etc/prometheus/, not another of the role's "
+                    "files")
+    monitoring__probe_tcp: list[ProbeTcp] | None = Field(
+        None, description="a list of {name, address, port}, each name once")
     monitoring__alert_emails: list[Annotated[str, Field(strict=True)]] | None = Field(
         None, description="a list of e-mail addresses such as it@library.example")
     monitoring__smtp_smarthost: str | None = Field(
@@ -192,32 +241,34 @@ class MonitoringModel(BaseModel):
             raise fail("port", f"Prometheus' port{whose} is the node exporter's")
         return port
 
-    @field_validator("monitoring__alertmanager_port")
+    @field_validator(*LOCAL_SERVICES)
     @classmethod
-    def _alertmanager_apart(cls, port: int | None, info: ValidationInfo) -> int | None:
-        context = info.context or {}
-        listens = _port({**context, "monitoring__alertmanager_port": port},
-                        "monitoring__alertmanager_port", "monitoring")
-        whose = "" if port is not None else " (the role's default)"
-        others = {"the port sshd listens on": sshd_port(context),
-                  "the node exporter's": _port(context, "node_exporter__port", "node_exporter"),
-                  "Prometheus' port": _port(context, "monitoring__port", "monitoring")}
-        for name, other in others.items():
-            if listens is not None and listens == other:
-                raise fail("port", f"Alertmanager's port{whose} is {name}")
-        return port
+    def _local_apart(cls, port: int | None, info: ValidationInfo) -> int | None:
+        return _apart(info.context or {}, info.field_name, port)
 
-    @field_validator("monitoring__alertmanager_config_path")
+    @field_validator("monitoring__alertmanager_config_path", "monitoring__blackbox_config_path")
     @classmethod
     def _own_file(cls, path: str | None, info: ValidationInfo) -> str | None:
         context = info.context or {}
-        mine = _setting(context, "monitoring__alertmanager_config_path", path)
-        for other in MONITORING_FILES[:-1]:
+        mine = _setting(context, info.field_name, path)
+        whose_file = {"monitoring__alertmanager_config_path": "Alertmanager's file",
+                      "monitoring__blackbox_config_path": "the blackbox exporter's file"}
+        for other in MONITORING_FILES[:MONITORING_FILES.index(info.field_name)]:
             if mine == _setting(context, other):
                 whose = "" if path is not None else " (the role's default)"
-                raise fail("path", f"Alertmanager's file{whose} is {other}'s too: one would "
-                                   "overwrite the other")
+                raise fail("path", f"{whose_file[info.field_name]}{whose} is {other}'s too: "
+                                   "one would overwrite the other")
         return path
+
+    @field_validator("monitoring__probe_tcp")
+    @classmethod
+    def _unique_names(cls, services: list[ProbeTcp] | None) -> list[ProbeTcp] | None:
+        names = [service.name for service in services or []]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise fail("unique", f"a name given twice: {', '.join(twice)} (each names its "
+                                 "own alert)")
+        return services
 
     @field_validator("monitoring__alert_emails")
     @classmethod

@@ -2,12 +2,14 @@
 and Alertmanager on the monitoring host, a public PC really powered off, the message read from
 the lab's SMTP sink (:mod:`libraryops.lab.mail`).
 
-A session reset made to fail by a planted fault alerts at once, at any hour.
+A session reset made to fail by a planted fault alerts at once, at any hour. The lab's printer
+(the branch's print queue, :mod:`libraryops.lab.printer`) stopped at the moment the PC goes off
+is e-mailed in the same wait (the blackbox exporter's probe, ``ServiceDownWhileStaffed``).
 
 The branch's state is set with the monitoring host's own publisher
 (``libraryops-branch-state <branch> <state>``, what its state timers run), so the test means the
 same at any hour CI runs; afterwards it publishes the state the hours model gives for now
-(``BranchHours.state``) and starts the powered-off PCs again (``make lab-up``).
+(``BranchHours.state``) and starts the powered-off PCs and the printer again (``make lab-up``).
 
 Lab only: it ends a patron session and powers public PCs off. It runs with the other lab tests
 in `make test`.
@@ -28,7 +30,7 @@ from deploy.reset import CLEANUP_SCRIPT as RESET
 from libraryops import paths
 from libraryops.hours import BranchHours
 from libraryops.inventory import hosts_file, load_site
-from libraryops.lab import mail
+from libraryops.lab import mail, printer
 from libraryops.lab.config import load_config
 
 LAB = load_site(paths.site_dir("lab"))
@@ -39,6 +41,8 @@ OPEN_PC, CLOSED_PC = LAB.groups["public_pcs"][:2]
 BRANCH = next(group.removeprefix("branch_") for group, members in LAB.branches.items()
               if OPEN_PC in members)
 PUBLISH = "/usr/local/sbin/libraryops-branch-state"
+#: The branch's print queue: its probe fails while the lab's printer is stopped.
+PRINT_QUEUE = LAB.hosts[OPEN_PC]["branch__print_queue_uri"]
 PROMETHEUS = f"http://{LAB.hosts[MONITOR]['ansible_host']}:9090"
 #: Issue 16: an e-mail naming the PC within 3 minutes of it going off while the branch is open.
 DELIVERY_LIMIT = 180
@@ -47,7 +51,7 @@ DELIVERY_LIMIT = 180
 @pytest.fixture(scope="module")
 def monitor():
     """The monitoring host; afterwards its branch state is the hours model's again and every
-    powered-off PC is up."""
+    powered-off PC and the printer are up."""
     host = _host(MONITOR)
     yield host
     now = BranchHours.from_vars(LAB.hosts[OPEN_PC]).state(dt.datetime.now(dt.UTC))
@@ -89,16 +93,16 @@ def _power_off(pc: str) -> None:
     _host(pc).run_expect([0], "systemctl poweroff --no-block")
 
 
-def _firing_mail_naming(pc: str, since: float) -> list[str]:
+def _firing_mail_naming(name: str, since: float) -> list[str]:
     """Subjects of the alert e-mails the sink got since ``since`` (Unix time) whose firing part
-    names ``pc``."""
+    names ``name`` (a host, a print queue)."""
     found = []
     for message in mail.messages(CONFIG.layout.maildir):
         if message.get_date() < since:
             continue
         text = next((part.get_payload(decode=True).decode() for part in message.walk()
                      if part.get_content_type() == "text/plain"), "")
-        if any(line.startswith("FIRING:") and pc in line for line in text.splitlines()):
+        if any(line.startswith("FIRING:") and name in line for line in text.splitlines()):
             found.append(str(message["Subject"]))
     return found
 
@@ -130,12 +134,20 @@ def test_a_failed_session_reset_alerts_at_once(monitor):
 
 
 def test_a_pc_off_while_open_is_mailed_and_one_off_while_closed_is_not(monitor):
+    """The printer stops with the PC (one wait for both e-mails); the fixture starts it again."""
     _publish(monitor, "open")
     off_at = time.time()
     _power_off(OPEN_PC)
-    subjects = _wait(lambda: _firing_mail_naming(OPEN_PC, off_at), DELIVERY_LIMIT,
-                     f"an e-mail naming {OPEN_PC}, off while {BRANCH} is open")
-    print(f"\nalert e-mail for {OPEN_PC} after {time.time() - off_at:.0f} s: {subjects[0]}")
+    assert printer.stop_printer(CONFIG.layout), "the lab's printer was not running"
+
+    def both():
+        pc, queue = _firing_mail_naming(OPEN_PC, off_at), _firing_mail_naming(PRINT_QUEUE, off_at)
+        return (pc[0], queue[0]) if pc and queue else None
+
+    subjects = _wait(both, DELIVERY_LIMIT,
+                     f"e-mails naming {OPEN_PC} and {PRINT_QUEUE}, off while {BRANCH} is open")
+    print(f"\nalert e-mails for {OPEN_PC} and the print queue after "
+          f"{time.time() - off_at:.0f} s: {'; '.join(subjects)}")
 
     _publish(monitor, "closed")
     off_at = time.time()

@@ -32,6 +32,7 @@ FILES = [
     ("node_exporter", PC, "/etc/default/prometheus-node-exporter"),
     ("monitoring", STAFF, "/etc/prometheus/libraryops-rules.yml"),
     ("monitoring", STAFF, "/etc/prometheus/alertmanager.yml"),
+    ("monitoring", STAFF, "/etc/prometheus/blackbox.yml"),
     ("staff_workstation", STAFF, "/etc/sssd/sssd.conf"),
     ("wifi_client", STAFF, "/etc/NetworkManager/system-connections/libraryops-staff.nmconnection"),
     ("wireless_ap", AP, "/etc/systemd/system/libraryops-hostapd@.service"),

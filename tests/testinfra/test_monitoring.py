@@ -4,13 +4,21 @@ with the host's name, branch and function group, each up (Prometheus' own target
 configured targets, not series left from an earlier configuration, such as the Debian
 package's default one it ran before the first converge). Alertmanager accepts its configuration
 (amtool), listens on loopback only, is the Alertmanager Prometheus sends to, and e-mails the
-inventory's addresses through its relay (its own status API: the configuration it runs)."""
+inventory's addresses through its relay (its own status API: the configuration it runs). The
+blackbox exporter accepts its modules (its own --config.check), listens on loopback only, and
+Prometheus probes through it each catalog, print queue and access point of the inventory (and the
+declared TCP services), each probe succeeding in the lab. promtool unit-tests the probe alerts: a
+failing probe fires while its branch is staffed and not while it is closed; an Azure service's
+at any hour."""
 
 import json
 import shlex
 import time
 
+import pytest
 import yaml
+
+from libraryops import probes
 
 testinfra_hosts = ["ansible://monitoring"]
 
@@ -141,6 +149,109 @@ def test_promtool_fires_the_disk_alert_after_15_minutes_below_the_threshold(host
                           "evaluation_interval": "1m",
                           "tests": [{"interval": "1m", "input_series": series,
                                      "alert_rule_test": checks}]})
+
+
+def _probe_expected(host, inventory_vars, settings):
+    """(job, instance) -> labels, health: the probes the inventory asks for
+    (:func:`libraryops.probes.probe_jobs`), each answered by the blackbox exporter."""
+    runner = host.backend.ansible_runner
+    groups = inventory_vars["groups"]
+    hostvars = {name: runner.get_variables(name) for name in groups["all"]}
+    jobs = probes.probe_jobs(groups, hostvars, settings["monitoring__probe_tcp"])
+    return {(job["job"], t["labels"]["instance"]): {
+                **{k: v for k, v in t["labels"].items() if v},  # Prometheus drops empty labels
+                "job": job["job"], "health": "up"}
+            for job in jobs for t in job["targets"]}
+
+
+def _probe_targets(host, port):
+    data = _get(host, f"http://localhost:{port}/api/v1/targets?state=active")["data"]
+    return {(t["labels"]["job"], t["labels"]["instance"]): {**t["labels"], "health": t["health"]}
+            for t in data["activeTargets"] if t["labels"]["job"].startswith("probe_")}
+
+
+def test_blackbox_exporter_runs_on_loopback_what_its_check_accepts(host, role_vars):
+    settings = role_vars("monitoring")
+    host.check_output("prometheus-blackbox-exporter --config.check "
+                      f"--config.file={settings['monitoring__blackbox_config_path']}")
+    service = host.service("prometheus-blackbox-exporter")
+    assert service.is_enabled and service.is_running
+    port = settings["monitoring__blackbox_port"]
+    listening = [str(s) for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
+    assert listening == [f"tcp://127.0.0.1:{port}"]
+    # Debian's postinst gave the binary CAP_NET_RAW (its debconf answer): ICMP to the APs.
+    assert "cap_net_raw=ep" in host.check_output(
+        "getcap /usr/bin/prometheus-blackbox-exporter")
+
+
+def test_prometheus_probes_each_service_of_the_inventory_and_each_answers(host, role_vars,
+                                                                          inventory_vars):
+    """A job per service (catalog, print queue, access point; Azure when declared), each
+    target labelled with its branch and service and scraped; each probe succeeding (the lab
+    serves the catalog page and the printer on the bridge, the AP answers ICMP)."""
+    settings = role_vars("monitoring")
+    port = settings["monitoring__port"]
+    expected = _probe_expected(host, inventory_vars, settings)
+    assert {job for job, _ in expected} >= {"probe_catalog", "probe_print_queue",
+                                            "probe_access_point"}
+    deadline = time.monotonic() + 90  # a converge may just have reloaded it: a scrape or two
+
+    def failing():
+        found = _get(host, f"http://localhost:{port}/api/v1/query?query="
+                           "probe_success%20%3D%3D%201")["data"]["result"]
+        succeeding = {(s["metric"]["job"], s["metric"]["instance"]) for s in found}
+        return sorted(set(expected) - succeeding)
+
+    found, down = _probe_targets(host, port), failing()
+    while (found != expected or down) and time.monotonic() < deadline:
+        time.sleep(5)
+        found, down = _probe_targets(host, port), failing()
+    assert found == expected
+    assert down == []
+
+
+def _probe_test(settings, state, labels, alertname, fires):
+    """One test group of promtool's unit-test file: the probe of ``labels`` failing from minute
+    1 while its branch is in ``state`` (the state timers' series); ``alertname`` is checked
+    pending before the rule's "for" has passed, then firing (``fires``) or silent."""
+    minutes = settings["monitoring__down_minutes"]
+    labels = {k: v for k, v in labels.items() if v}  # Prometheus drops empty labels
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    series = [{"series": f"probe_success{{{selector}}}", "values": f"1 0x{minutes + 5}"}]
+    if labels.get("branch"):
+        series += [{"series": f'libraryops_branch_state{{job="node",branch="{labels["branch"]}",'
+                              f'state="{known}"}}',
+                    "values": f"{int(known == state)}x{minutes + 6}"}
+                   for known in ("closed", "wake_lead", "open", "patch")]
+    summary = (f"{labels['instance']} does not accept connections" if labels["service"] == "azure"
+               else f"{labels['service']} {labels['instance']} is down while branch "
+                    f"{labels.get('branch')} is staffed")
+    firing = [{"exp_labels": {**labels, "severity": "page"},
+               "exp_annotations": {"summary": summary}}] if fires else []
+    return {"interval": "1m", "input_series": series, "alert_rule_test": [
+        {"eval_time": f"{minutes}m", "alertname": alertname, "exp_alerts": []},
+        {"eval_time": f"{minutes + 2}m", "alertname": alertname, "exp_alerts": firing}]}
+
+
+@pytest.mark.parametrize("service", ["catalog", "print_queue", "access_point"])
+def test_promtool_fires_a_failing_probe_while_staffed_and_not_while_closed(host, role_vars,
+                                                                           service):
+    settings = role_vars("monitoring")
+    labels = {"job": f"probe_{service}", "instance": f"{service}-under-test",
+              "branch": "under_test", "service": service}
+    tests = [_probe_test(settings, state, labels, "ServiceDownWhileStaffed", fires)
+             for state, fires in (("open", True), ("wake_lead", True), ("closed", False),
+                                  ("patch", False))]
+    _promtool_test(host, {"rule_files": [settings["monitoring__rules_path"]],
+                          "evaluation_interval": "1m", "tests": tests})
+
+
+def test_promtool_fires_a_failing_azure_probe_at_any_hour(host, role_vars):
+    settings = role_vars("monitoring")
+    labels = {"job": "probe_azure", "instance": "libki", "branch": "", "service": "azure"}
+    tests = [_probe_test(settings, "closed", labels, "AzureServiceDown", True)]
+    _promtool_test(host, {"rule_files": [settings["monitoring__rules_path"]],
+                          "evaluation_interval": "1m", "tests": tests})
 
 
 def _promtool_test(host, document):

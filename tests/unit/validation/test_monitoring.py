@@ -127,6 +127,47 @@ BAD = {
     "a relay that is no host name": (
         lambda s: edit(s, MONITORING, "10.123.0.1:2525", "mail_relay:25"),
         [(MONITORING, "monitoring__smtp_smarthost", "not host:port")]),
+    "the blackbox exporter on Alertmanager's port": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__blackbox_port: 9093\n"),
+        [(MONITORING, "monitoring__blackbox_port", "the blackbox exporter's port is "
+                                                   "Alertmanager's port")]),
+    "Alertmanager on the blackbox exporter's default port": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__alertmanager_port: 9115\n"),
+        [(MONITORING, "monitoring__blackbox_port", "the blackbox exporter's port (the role's "
+                                                   "default) is Alertmanager's port")]),
+    "the blackbox exporter's file over the rules": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__blackbox_config_path: "
+                                       "/etc/prometheus/libraryops-rules.yml\n"),
+        [(MONITORING, "monitoring__blackbox_config_path", "the blackbox exporter's file is "
+                                                          "monitoring__rules_path's too")]),
+    "a probed service without a port, another on port 0": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__probe_tcp:\n"
+                                       "  - {name: libki, address: 10.123.0.1}\n"
+                                       "  - {name: cups, address: 10.123.0.1, port: 0}\n"),
+        [(MONITORING, "monitoring__probe_tcp[0].port", "missing (allowed: a TCP port "
+                                                       "1-65535)"),
+         (MONITORING, "monitoring__probe_tcp[1].port", "greater than or equal to 1")]),
+    "a probed service named twice": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__probe_tcp:\n"
+                                       "  - {name: libki, address: 10.123.0.1, port: 443}\n"
+                                       "  - {name: libki, address: 10.123.0.2, port: 443}\n"),
+        [(MONITORING, "monitoring__probe_tcp", "a name given twice: libki (each names its own "
+                                               "alert) (allowed: a list of {name, address, "
+                                               "port}, each name once)")]),
+    "a probed service with a bad name, a bad address, an unknown key": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__probe_tcp:\n"
+                                       "  - {name: Libki VM, address: 10.123.0.1, port: 443}\n"
+                                       "  - {name: cups, address: bad_host, port: 631}\n"
+                                       "  - {name: x, address: 10.123.0.1, port: 1, tls: 1}\n"),
+        [(MONITORING, "monitoring__probe_tcp[0].name", "(allowed: a name of a-z, 0-9"),
+         (MONITORING, "monitoring__probe_tcp[1].address", "neither an IP address nor a host "
+                                                          "name"),
+         (MONITORING, "monitoring__probe_tcp[2].tls", "unknown key (allowed: name, address, "
+                                                      "port)")]),
+    "a probed service outside the lab": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__probe_tcp:\n"
+                                       "  - {name: libki, address: 192.0.2.10, port: 443}\n"),
+        [(MONITORING, "monitoring__probe_tcp[0].address", "in the lab, not on the bridge")]),
     "a disk threshold out of range": (
         lambda s: write(s, MONITORING, "---\nmonitoring__disk_free_percent: 90\n"),
         [(MONITORING, "monitoring__disk_free_percent", "less than or equal to 50 (allowed: "
