@@ -254,6 +254,67 @@ def test_promtool_fires_a_failing_azure_probe_at_any_hour(host, role_vars):
                           "evaluation_interval": "1m", "tests": tests})
 
 
+def _updates_case(values: str, evaluations: dict[str, bool]) -> dict:
+    """A promtool test of SecurityUpdatesNotInstalled: one host's pending security updates
+    (``values`` in promtool's series notation, a sample every 15 minutes; ``_`` = the host is
+    off) and, per evaluation time, whether the alert fires."""
+    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
+              "function": "public_pcs"}
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    origin = 'origin="Debian:bookworm-security/stable-security",arch="amd64"'
+    series = f"apt_upgrades_pending{{{selector},{origin}}}"
+    summary = ("security updates have waited on pc-under-test for over a day: its patch windows "
+               "do not install them")
+    firing = [{"exp_labels": {"instance": "pc-under-test", "branch": "under_test",
+                              "function": "public_pcs", "severity": "ticket"},
+               "exp_annotations": {"summary": summary}}]
+    return {"interval": "15m", "input_series": [{"series": series, "values": values}],
+            "alert_rule_test": [{"eval_time": at, "alertname": "SecurityUpdatesNotInstalled",
+                                 "exp_alerts": firing if fires else []}
+                                for at, fires in evaluations.items()]}
+
+
+def test_promtool_fires_the_updates_alert_only_after_a_day_of_pending_security_updates(
+        host, role_vars):
+    """Pending for 30 hours: fires after 26 (not at 20). A PC off 12 hours a night (gaps)
+    with the updates still pending: fires. Pending only since 3 hours: no. Installed by the
+    next patch window: no."""
+    on, off = "1x47", "_x47"
+    cases = [
+        _updates_case("1x120", {"20h": False, "27h": True}),
+        _updates_case(f"{on} {off} {on} {off}", {"37h": True}),
+        _updates_case("_x100 1x20", {"28h": False}),
+        _updates_case("1x48 0x80", {"27h": False, "31h": False}),
+    ]
+    _promtool_test(host, {"rule_files": [role_vars("monitoring")["monitoring__rules_path"]],
+                          "evaluation_interval": "15m", "tests": cases})
+
+
+def test_promtool_fires_the_reboot_alert_only_while_the_branch_is_open(host, role_vars):
+    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
+              "function": "public_pcs"}
+    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    summary = ("pc-under-test still needs a reboot for its updates while branch under_test is "
+               "open: the patch window did not reboot it")
+    firing = [{"exp_labels": {**labels, "severity": "ticket"},
+               "exp_annotations": {"summary": summary}}]
+    state = 'libraryops_branch_state{{branch="under_test",state="{}"}}'
+    series = [{"series": f"node_reboot_required{{{selector}}}", "values": "1x120"},
+              # The patch window for the first hour, then the branch opens.
+              {"series": state.format("patch_window"), "values": "1x60 0x60"},
+              {"series": state.format("open"), "values": "0x60 1x60"}]
+    checks = [{"eval_time": "50m", "alertname": "RebootPendingAfterPatchWindow",
+               "exp_alerts": []},
+              {"eval_time": "85m", "alertname": "RebootPendingAfterPatchWindow",
+               "exp_alerts": []},
+              {"eval_time": "95m", "alertname": "RebootPendingAfterPatchWindow",
+               "exp_alerts": firing}]
+    _promtool_test(host, {"rule_files": [role_vars("monitoring")["monitoring__rules_path"]],
+                          "evaluation_interval": "1m",
+                          "tests": [{"interval": "1m", "input_series": series,
+                                     "alert_rule_test": checks}]})
+
+
 def _promtool_test(host, document):
     """Run ``promtool test rules`` on the monitoring host with ``document`` (its unit-test
     file format); fail with promtool's report."""
