@@ -103,13 +103,11 @@ def test_prometheus_sends_to_alertmanager_which_mails_the_inventory_addresses(ho
 
 
 def test_promtool_fires_the_reset_alert_at_once_and_until_a_reset_succeeds(host, role_vars):
-    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
-              "function": "public_pcs"}
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    labels = PC_LABELS
+    selector = _selector(labels)
     summary = ("the last session reset on pc-under-test failed: the next patron may find the "
                "last one's files")
-    firing = [{"exp_labels": {**labels, "severity": "page"},
-               "exp_annotations": {"summary": summary}}]
+    firing = _firing(labels, "page", summary)
     document = {
         "rule_files": [role_vars("monitoring")["monitoring__rules_path"]],
         "evaluation_interval": "1m",
@@ -133,7 +131,7 @@ def test_promtool_fires_the_disk_alert_after_15_minutes_below_the_threshold(host
     threshold = settings["monitoring__disk_free_percent"]
     labels = {"job": "node", "instance": "pc-under-test", "device": "/dev/sda1",
               "mountpoint": "/", "fstype": "ext4"}
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    selector = _selector(labels)
     below = threshold - 1  # percent free once the disk fills, at minute 20
     series = [
         {"series": f"node_filesystem_avail_bytes{{{selector}}}",
@@ -141,8 +139,7 @@ def test_promtool_fires_the_disk_alert_after_15_minutes_below_the_threshold(host
         {"series": f"node_filesystem_size_bytes{{{selector}}}", "values": "100x50"},
         {"series": f"node_filesystem_readonly{{{selector}}}", "values": "0x50"},
     ]
-    firing = [{"exp_labels": {**labels, "severity": "ticket"},
-               "exp_annotations": {"summary": f"/ on pc-under-test has {below}% free"}}]
+    firing = _firing(labels, "ticket", f"/ on pc-under-test has {below}% free")
     checks = [{"eval_time": "34m", "alertname": "DiskNearlyFull", "exp_alerts": []},
               {"eval_time": "36m", "alertname": "DiskNearlyFull", "exp_alerts": firing}]
     _promtool_test(host, {"rule_files": [settings["monitoring__rules_path"]],
@@ -216,7 +213,7 @@ def _probe_test(settings, state, labels, alertname, fires):
     pending before the rule's "for" has passed, then firing (``fires``) or silent."""
     minutes = settings["monitoring__down_minutes"]
     labels = {k: v for k, v in labels.items() if v}  # Prometheus drops empty labels
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    selector = _selector(labels)
     series = [{"series": f"probe_success{{{selector}}}", "values": f"1 0x{minutes + 5}"}]
     if labels.get("branch"):
         series += [{"series": f'libraryops_branch_state{{job="node",branch="{labels["branch"]}",'
@@ -226,8 +223,7 @@ def _probe_test(settings, state, labels, alertname, fires):
     summary = (f"{labels['instance']} does not accept connections" if labels["service"] == "azure"
                else f"{labels['service']} {labels['instance']} is down while branch "
                     f"{labels.get('branch')} is staffed")
-    firing = [{"exp_labels": {**labels, "severity": "page"},
-               "exp_annotations": {"summary": summary}}] if fires else []
+    firing = _firing(labels, "page", summary) if fires else []
     return {"interval": "1m", "input_series": series, "alert_rule_test": [
         {"eval_time": f"{minutes}m", "alertname": alertname, "exp_alerts": []},
         {"eval_time": f"{minutes + 2}m", "alertname": alertname, "exp_alerts": firing}]}
@@ -258,16 +254,14 @@ def _updates_case(values: str, evaluations: dict[str, bool]) -> dict:
     """A promtool test of SecurityUpdatesNotInstalled: one host's pending security updates
     (``values`` in promtool's series notation, a sample every 15 minutes; ``_`` = the host is
     off) and, per evaluation time, whether the alert fires."""
-    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
-              "function": "public_pcs"}
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    labels = PC_LABELS
+    selector = _selector(labels)
     origin = 'origin="Debian:bookworm-security/stable-security",arch="amd64"'
     series = f"apt_upgrades_pending{{{selector},{origin}}}"
     summary = ("security updates have waited on pc-under-test for over a day: its patch windows "
                "do not install them")
-    firing = [{"exp_labels": {"instance": "pc-under-test", "branch": "under_test",
-                              "function": "public_pcs", "severity": "ticket"},
-               "exp_annotations": {"summary": summary}}]
+    # The rule sums by instance, branch and function: job is gone.
+    firing = _firing({k: v for k, v in labels.items() if k != "job"}, "ticket", summary)
     return {"interval": "15m", "input_series": [{"series": series, "values": values}],
             "alert_rule_test": [{"eval_time": at, "alertname": "SecurityUpdatesNotInstalled",
                                  "exp_alerts": firing if fires else []}
@@ -291,13 +285,11 @@ def test_promtool_fires_the_updates_alert_only_after_a_day_of_pending_security_u
 
 
 def test_promtool_fires_the_reboot_alert_only_while_the_branch_is_open(host, role_vars):
-    labels = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
-              "function": "public_pcs"}
-    selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    labels = PC_LABELS
+    selector = _selector(labels)
     summary = ("pc-under-test still needs a reboot for its updates while branch under_test is "
                "open: the patch window did not reboot it")
-    firing = [{"exp_labels": {**labels, "severity": "ticket"},
-               "exp_annotations": {"summary": summary}}]
+    firing = _firing(labels, "ticket", summary)
     state = 'libraryops_branch_state{{branch="under_test",state="{}"}}'
     series = [{"series": f"node_reboot_required{{{selector}}}", "values": "1x120"},
               # The patch window for the first hour, then the branch opens.
@@ -313,6 +305,22 @@ def test_promtool_fires_the_reboot_alert_only_while_the_branch_is_open(host, rol
                           "evaluation_interval": "1m",
                           "tests": [{"interval": "1m", "input_series": series,
                                      "alert_rule_test": checks}]})
+
+
+#: The public PC the rule tests invent (its branch "under_test" has no real hours).
+PC_LABELS = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
+             "function": "public_pcs"}
+
+
+def _selector(labels: dict[str, str]) -> str:
+    """A PromQL label selector's inside: ``job="node",instance="..."``."""
+    return ",".join(f'{k}="{v}"' for k, v in labels.items())
+
+
+def _firing(labels: dict[str, str], severity: str, summary: str) -> list[dict]:
+    """promtool's ``exp_alerts`` for one alert of ``labels`` plus ``severity``."""
+    return [{"exp_labels": {**labels, "severity": severity},
+             "exp_annotations": {"summary": summary}}]
 
 
 def _promtool_test(host, document):

@@ -71,19 +71,27 @@ def _put(data, path, value):
     node[path[-1]] = value
 
 
-@FAST
-@given(edits=st.lists(st.tuples(st.sampled_from(SPEC_PATHS), values), min_size=1, max_size=3))
-def test_a_mutated_azure_spec_is_refused_cleanly(tmp_path_factory, edits):
+def _mutated_site(root: Path, edits) -> Path:
+    """``root/inventories/town`` holding the lab spec with the VM's password set to SECRET and
+    ``edits`` ((path, value) pairs) applied; an edit whose parent an earlier one replaced is
+    skipped."""
     data = copy.deepcopy(LAB_SPEC)
     data["resources"]["virtual_machines"][0]["admin_password"] = SECRET
     for path, value in edits:
         try:
             _put(data, path, value)
         except (KeyError, IndexError, TypeError):
-            continue  # an earlier edit replaced a parent
-    site = tmp_path_factory.mktemp("p") / "inventories" / "town"
+            continue
+    site = root / "inventories" / "town"
     site.mkdir(parents=True)
     (site / "azure.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    return site
+
+
+@FAST
+@given(edits=st.lists(st.tuples(st.sampled_from(SPEC_PATHS), values), min_size=1, max_size=3))
+def test_a_mutated_azure_spec_is_refused_cleanly(tmp_path_factory, edits):
+    site = _mutated_site(tmp_path_factory.mktemp("p"), edits)
     for problem in spec.check_site(site):
         assert problem.file == "inventories/town/azure.yml" and problem.key
         assert SECRET not in str(problem)
@@ -236,17 +244,8 @@ def test_a_site_with_a_mutated_value_exits_0_or_1_and_names_file_and_key(
 def test_the_azure_command_on_a_mutated_spec_exits_cleanly(tmp_path_factory, capsys, edits):
     """``make azure-plan`` in-process: refused (1) by validation, or by the missing stand-in
     (no stand-in runs in the empty directory given) — never a traceback or the secret."""
-    data = copy.deepcopy(LAB_SPEC)
-    data["resources"]["virtual_machines"][0]["admin_password"] = SECRET
-    for path, value in edits:
-        try:
-            _put(data, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue
     root = tmp_path_factory.mktemp("a")
-    site = root / "inventories" / "town"
-    site.mkdir(parents=True)
-    (site / "azure.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    site = _mutated_site(root, edits)
     code = cli.main(["plan", "--inventory", str(site), "--standin-dir", str(root / "no-standin"),
                      "--report-dir", str(root / "reports")])
     captured = capsys.readouterr()
