@@ -63,6 +63,7 @@ from pydantic import (
 )
 
 from libraryops import regdb
+from libraryops.certificates import ca_certificates
 from libraryops.problem import fail
 
 SECURITY = ("open", "wpa2-psk", "wpa3-sae", "wpa2-enterprise", "wpa3-enterprise")
@@ -186,17 +187,6 @@ def _ip_address(value: str, info: ValidationInfo) -> str:
         raise fail("lab_outside", "in the lab, not on the bridge",
                     allowed=f"an address in {network}")
     return value
-
-
-def ca_certificates(value: str) -> list:
-    """The certificates of a PEM ``ca_cert`` text, as ``cryptography.x509.Certificate`` objects.
-
-    Raises:
-        ValueError: the text holds no PEM certificate, or a damaged one.
-    """
-    from cryptography import x509
-
-    return x509.load_pem_x509_certificates(value.encode())
 
 
 def _ca_cert(value: str) -> str:

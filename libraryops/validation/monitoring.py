@@ -215,6 +215,8 @@ class MonitoringModel(BaseModel):
         None, strict=True, ge=0, le=300, description="seconds, 0-300")
     monitoring__disk_free_percent: int | None = Field(
         None, strict=True, ge=1, le=50, description="percent, 1-50")
+    monitoring__certificate_warn_days: int | None = Field(
+        None, strict=True, ge=1, le=365, description="days, 1-365")
     monitoring__alert_repeat_hours: int | None = Field(
         None, strict=True, ge=1, le=168, description="hours, 1-168")
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from libraryops import clock
+from libraryops.certificates import ca_certificates
+from libraryops.role_specs import role_default
 from libraryops.validation.base import Problem, Site, display_path
 from libraryops.validation.stored_secrets import STORE_IN_VAULT
 from libraryops.wireless import (
@@ -32,15 +34,15 @@ from libraryops.wireless import (
     SECRETS_VAR,
     AccessPointModel,
     WirelessModel,
-    ca_certificates,
 )
 
 WIRELESS_FILE = ("all", "wireless.yml")
 VAULT_FILE = ("all", "wireless_vault.yml")
 AP_FILE = ("wireless_aps", "wireless_ap.yml")
 #: A RADIUS CA certificate ending within this many days is a warning (issue 17: every staff
-#: device pins the CA, so the staff network stops the day it ends).
-CA_WARN_DAYS = 30
+#: device pins the CA, so the staff network stops the day it ends); the monitoring role's
+#: RadiusCAExpiringSoon alerts as long before (its default is the one owner of the number).
+CA_WARN_DAYS = role_default("monitoring", "monitoring__certificate_warn_days")
 
 
 def _expected(site: Site, where: tuple[str, str]) -> Path:

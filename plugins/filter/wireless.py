@@ -7,6 +7,7 @@ themselves, in tasks with ``no_log: true``)::
     wireless__networks | wireless_ap_plan(wireless_ap__radios, wireless_ap__uplink_interface,
                                           inventory_hostname, ansible_host)
     wireless__networks | wireless_client_profiles(group_names)
+    wireless__networks | wireless_ca_expiry           -> [{network, not_after (epoch s)}]
     "Main Library Public" | wireless_ssid_hex         -> 4d61696e...
     passphrase | nm_keyfile_string                    -> a GKeyFile string value (escaped)
 """
@@ -14,7 +15,7 @@ themselves, in tasks with ``no_log: true``)::
 from ansible.errors import AnsibleFilterError
 from pydantic import ValidationError
 
-from libraryops import wireless
+from libraryops import certificates, wireless
 from libraryops.plain import plain
 
 
@@ -49,6 +50,19 @@ def wireless_client_profiles(networks, groups):
         raise _invalid(exc) from None
 
 
+def wireless_ca_expiry(networks):
+    """:func:`libraryops.certificates.ca_expiry` of the declared networks: each Enterprise
+    network's CA end, in epoch seconds.
+
+    Raises:
+        AnsibleFilterError: the declaration does not validate.
+    """
+    try:
+        return certificates.ca_expiry(wireless.networks(plain(networks)))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
 def wireless_ssid_hex(ssid):
     """An SSID in hostapd's ``ssid2=`` hex form."""
     return wireless.ssid_hex(str(ssid))
@@ -67,6 +81,7 @@ class FilterModule:
         return {
             "wireless_ap_plan": wireless_ap_plan,
             "wireless_client_profiles": wireless_client_profiles,
+            "wireless_ca_expiry": wireless_ca_expiry,
             "wireless_ssid_hex": wireless_ssid_hex,
             "nm_keyfile_string": nm_keyfile_string,
         }

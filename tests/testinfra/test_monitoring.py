@@ -307,6 +307,67 @@ def test_promtool_fires_the_reboot_alert_only_while_the_branch_is_open(host, rol
                                      "alert_rule_test": checks}]})
 
 
+def test_the_monitoring_host_publishes_each_radius_ca_s_end(host, role_vars, inventory_vars):
+    """The end of every Enterprise network's CA, read here from the inventory's PEM with
+    cryptography, is what the monitoring host publishes and Prometheus holds."""
+    from cryptography import x509
+
+    expected = {net["name"]: int(min(c.not_valid_after_utc.timestamp() for c in
+                                     x509.load_pem_x509_certificates(net["ca_cert"].encode())))
+                for net in inventory_vars["wireless__networks"] if net.get("ca_cert")}
+    assert expected, "the lab declares an Enterprise network"
+    textfile = role_vars("node_exporter")["node_exporter__textfile_dir"]
+    published = host.file(f"{textfile}/libraryops_certificates.prom").content_string
+    for network, not_after in expected.items():
+        assert (f'libraryops_radius_ca_not_after_seconds{{network="{network}"}} {not_after}'
+                in published.splitlines())
+    port = role_vars("monitoring")["monitoring__port"]
+    query = "libraryops_radius_ca_not_after_seconds"
+    for _ in range(30):  # the next scrape of the monitoring host's own exporter
+        result = _get(host, f"http://localhost:{port}/api/v1/query?query={query}")
+        held = {r["metric"]["network"]: int(float(r["value"][1]))
+                for r in result["data"]["result"]}
+        if held == expected:
+            break
+        time.sleep(1)
+    assert held == expected
+
+
+def test_promtool_fires_the_certificate_alerts_within_the_warning_days(host, role_vars):
+    """Certificates ending warning days + 10 after the test's start: silent on day 5 and at
+    day 10 (exactly the warning days left), the CA's alert at once an hour later, the HTTPS
+    probe's after its hour, both on day 11."""
+    settings = role_vars("monitoring")
+    days = settings["monitoring__certificate_warn_days"]
+    end = (days + 10) * 86400  # seconds after the test's start (promtool starts at 0)
+    ca = {"job": "node", "instance": "staff-under-test", "network": "staff"}
+    probe = {"job": "probe_catalog", "instance": "catalog-under-test", "service": "catalog",
+             "branch": "under_test"}
+    hours = 12 * 24
+    series = [{"series": f"libraryops_radius_ca_not_after_seconds{{{_selector(ca)}}}",
+               "values": f"{end}x{hours}"},
+              {"series": f"probe_ssl_earliest_cert_expiry{{{_selector(probe)}}}",
+               "values": f"{end}x{hours}"}]
+
+    def check(at: str, hour: int, ca_fires: bool, probe_fires: bool) -> list[dict]:
+        left = f"{(end - hour * 3600) / 86400:.0f}"
+        return [{"eval_time": at, "alertname": "RadiusCAExpiringSoon",
+                 "exp_alerts": _firing(ca, "ticket", f"the RADIUS CA of network staff ends in "
+                                       f"{left} days: staff Wi-Fi logins stop then")
+                 if ca_fires else []},
+                {"eval_time": at, "alertname": "CertificateExpiringSoon",
+                 "exp_alerts": _firing(probe, "ticket", f"the certificate of catalog "
+                                       f"catalog-under-test ends in {left} days")
+                 if probe_fires else []}]
+
+    checks = (check("5d", 5 * 24, False, False) + check("10d", 10 * 24, False, False)
+              + check("241h", 241, True, False) + check("11d", 11 * 24, True, True))
+    _promtool_test(host, {"rule_files": [settings["monitoring__rules_path"]],
+                          "evaluation_interval": "1h",
+                          "tests": [{"interval": "1h", "input_series": series,
+                                     "alert_rule_test": checks}]})
+
+
 #: The public PC the rule tests invent (its branch "under_test" has no real hours).
 PC_LABELS = {"job": "node", "instance": "pc-under-test", "branch": "under_test",
              "function": "public_pcs"}

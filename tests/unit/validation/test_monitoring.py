@@ -172,6 +172,10 @@ BAD = {
         lambda s: write(s, MONITORING, "---\nmonitoring__disk_free_percent: 90\n"),
         [(MONITORING, "monitoring__disk_free_percent", "less than or equal to 50 (allowed: "
                                                        "percent, 1-50)")]),
+    "a certificate warning of no days": (
+        lambda s: write(s, MONITORING, "---\nmonitoring__certificate_warn_days: 0\n"),
+        [(MONITORING, "monitoring__certificate_warn_days", "greater than or equal to 1 (allowed: "
+                                                           "days, 1-365)")]),
 }
 
 

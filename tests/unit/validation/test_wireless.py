@@ -20,7 +20,7 @@ from sites import (
     write,
 )
 
-from libraryops import firewall, wireless
+from libraryops import certificates, firewall, wireless
 from libraryops.inventory import load_site, vault_lib
 
 AP = "group_vars/wireless_aps/wireless_ap.yml"
@@ -350,3 +350,16 @@ def test_a_radius_ca_ending_within_30_days_is_a_warning(example, capsys):
                         "stop then (allowed: a CA certificate valid today and beyond the next 30 "
                         "days (renew it, and give the RADIUS server a certificate it signs))")
     assert lines[-1].endswith("OK (1 warning(s))")
+
+
+def test_ca_expiry_is_each_enterprise_network_s_earliest_not_after():
+    """What the monitoring host publishes: the first end among a network's CA certificates."""
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    early, late = datetime(2027, 3, 1, tzinfo=UTC), datetime(2030, 3, 1, tzinfo=UTC)
+    networks = yaml.safe_load((EXAMPLE / WIRELESS).read_text())["wireless__networks"]
+    staff = next(n for n in networks if n["name"] == "staff")
+    staff["ca_cert"] = _ca_pem(start, late) + _ca_pem(start, early)
+    assert certificates.ca_expiry(wireless.networks(networks)) == [{"network": "staff",
+                                             "not_after": int(early.timestamp())}]
