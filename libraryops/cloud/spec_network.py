@@ -21,6 +21,7 @@ from libraryops.cloud import arm_limits
 if TYPE_CHECKING:
     from libraryops.cloud.spec import AzureSpec, Rule, VirtualNetwork
 
+#: Azure's gateway subnet name (ARM compares resource names without case).
 GATEWAY_SUBNET = "GatewaySubnet"
 GATEWAY_MAX_PREFIXLEN = 27
 #: Administration ports and the protocols they answer on: SSH, and RDP (TCP, and UDP since
@@ -28,6 +29,16 @@ GATEWAY_MAX_PREFIXLEN = 27
 ADMIN_PORTS = {22: ("Tcp",), 3389: ("Tcp", "Udp")}
 #: NSG source words that mean everyone (ARM's ``*`` and ``Any``, the ``Internet`` service tag).
 INTERNET_WORDS = frozenset({"*", "internet", "any"})
+#: Service tags whose addresses any Azure customer's VM can have (``AzureCloud``: every public
+#: IP address of Azure's datacenters, per Microsoft Learn "Virtual network service tags"), so
+#: as a source of an admin port they are the Internet too, in any region (``AzureCloud.<region>``).
+TENANT_WIDE_TAGS = frozenset({"azurecloud"})
+
+
+def _is_gateway(name: str) -> bool:
+    """Whether a subnet is Azure's gateway subnet: its name, compared without case as ARM
+    compares names (the safe side: "gatewaysubnet" gets the gateway subnet's limits too)."""
+    return name.lower() == GATEWAY_SUBNET.lower()
 
 
 def address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
@@ -63,7 +74,7 @@ def address_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
                 problems.append((f"{key}.prefix", f"a /{net.prefixlen} subnet, which Azure "
                                  f"does not create (allowed: /{low} to /{high}; Azure keeps 5 "
                                  "addresses of each)"))
-            elif subnet.name == GATEWAY_SUBNET and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
+            elif _is_gateway(subnet.name) and net.prefixlen > GATEWAY_MAX_PREFIXLEN:
                 problems.append((f"{key}.prefix", f"{GATEWAY_SUBNET} {net} is too small for a "
                                  f"VPN gateway (allowed: /{GATEWAY_MAX_PREFIXLEN} or larger)"))
         for (key_a, _, net_a), (key_b, _, net_b) in combinations(subnets, 2):
@@ -86,7 +97,7 @@ def subnet_problems(vnets: list[VirtualNetwork]) -> list[tuple[str, str]]:
                 problems.append((f"{key}.name", f"{subnet.name!r} is already a subnet of this "
                                  f"virtual network at subnets[{first}] (allowed: subnet names "
                                  "unique in their virtual network)"))
-            if subnet.name == GATEWAY_SUBNET and subnet.network_security_group is not None:
+            if _is_gateway(subnet.name) and subnet.network_security_group is not None:
                 problems.append((f"{key}.network_security_group", f"an NSG on {GATEWAY_SUBNET}, "
                                  "which the VPN gateway does not support (allowed: none; "
                                  "filter traffic on the other subnets' NSGs)"))
@@ -110,7 +121,8 @@ def _internet(sources: list[str]) -> str:
     """How ``sources`` reach the Internet: the word that means everyone, or the IP versions in
     which the union of the prefixes is too public (:func:`libraryops.exposure.too_public`);
     "" when they do not."""
-    word = next((s for s in sources if s.strip().lower() in INTERNET_WORDS), None)
+    word = next((s for s in sources if s.strip().lower() in INTERNET_WORDS
+                 or s.strip().lower().partition(".")[0] in TENANT_WIDE_TAGS), None)
     if word is not None:
         return repr(word)
     return " and ".join(exposure.too_public(sources))
@@ -180,7 +192,7 @@ def nic_problems(spec: AzureSpec) -> list[tuple[str, str]]:
         if nic.subnet not in subnets:
             continue
         name, net = subnets[nic.subnet]
-        if name == GATEWAY_SUBNET:
+        if _is_gateway(name):
             problems.append((f"{key}.subnet", f"a NIC in {GATEWAY_SUBNET}, which holds the VPN "
                              "gateway only (allowed: any other subnet)"))
         if nic.private_ip is None or net.prefixlen > arm_limits.SUBNET_PREFIXLEN[1]:

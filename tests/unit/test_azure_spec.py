@@ -110,6 +110,13 @@ CASES = {
          ("resources.network_security_groups.0.rules.1.protocol", "Udp"),
          ("resources.network_security_groups.0.rules.1.destination_ports", [3389])],
         f"{RULES}[1]", "allows port 3389 from the Internet"),
+    "ssh from every azure customer": (
+        [("resources.network_security_groups.0.rules.1.source", "AzureCloud")],
+        f"{RULES}[1]", "allows port 22 from the Internet ('AzureCloud')"),
+    "rdp from every azure customer of a region": (
+        [("resources.network_security_groups.0.rules.1.source", "AzureCloud.EastUS"),
+         ("resources.network_security_groups.0.rules.1.destination_ports", [3389])],
+        f"{RULES}[1]", "allows port 3389 from the Internet ('AzureCloud.EastUS')"),
     "internet admin without a reason": (
         [("resources.network_security_groups.0.rules.1.source", "*"),
          ("resources.network_security_groups.0.rules.1.allow_internet_admin", True)],
@@ -159,6 +166,10 @@ CASES = {
     # --- what ARM refuses half-way through an apply (libraryops.cloud.arm_limits) -------------
     "nsg on GatewaySubnet": (
         [("resources.virtual_networks.0.subnets.2.network_security_group", "nsg-mgmt")],
+        f"{VNET}.subnets[2].network_security_group", "an NSG on GatewaySubnet"),
+    "nsg on a gateway subnet named in lower case": (
+        [("resources.virtual_networks.0.subnets.2.name", "gatewaysubnet"),
+         ("resources.virtual_networks.0.subnets.2.network_security_group", "nsg-mgmt")],
         f"{VNET}.subnets[2].network_security_group", "an NSG on GatewaySubnet"),
     "nic in GatewaySubnet": (
         [("resources.network_interfaces.0.subnet", "vnet-library-lab/GatewaySubnet"),
