@@ -32,6 +32,13 @@ FUNCTION_GROUPS = ("public_pcs", "staff_machines", "wireless_aps")
 BRANCH_PREFIX = "branch_"
 BRANCH_GROUP = re.compile(re.escape(BRANCH_PREFIX) + r"[a-z0-9_]+")
 
+
+def branch_of(groups: dict[str, list[str]], host: str) -> str | None:
+    """The slug of ``host``'s branch (``branch_<slug>``) among ``groups`` (group -> members, as
+    :attr:`SiteInventory.groups` or Ansible's ``groups``), or None for a host of no branch."""
+    return next((g.removeprefix(BRANCH_PREFIX) for g in sorted(groups)
+                 if BRANCH_GROUP.fullmatch(g) and host in groups[g]), None)
+
 #: Ansible connection variables and the pyinfra data keys they become.
 _CONNECTION_MAP = {
     "ansible_host": "ssh_hostname",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX
+from libraryops.inventory import BRANCH_GROUP, BRANCH_PREFIX, branch_of
 
 #: The services probed, each with its job (``probe_<service>``) and blackbox exporter module.
 SERVICES = ("catalog", "print_queue", "access_point", "azure")
@@ -52,11 +52,6 @@ def ipp_http_url(uri: str) -> str:
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
     return urlunsplit((scheme, f"{host}:{parts.port or IPP_DEFAULT_PORT}", parts.path or "/",
                        parts.query, ""))
-
-
-def _branch(groups: dict, host: str) -> str:
-    return next((g.removeprefix(BRANCH_PREFIX) for g in sorted(groups)
-                 if BRANCH_GROUP.fullmatch(g) and host in groups[g]), "")
 
 
 def probe_jobs(groups: dict, hostvars: dict, tcp: list[dict]) -> list[dict]:
@@ -89,7 +84,7 @@ def probe_jobs(groups: dict, hostvars: dict, tcp: list[dict]) -> list[dict]:
             add("print_queue", ipp_http_url(uri), uri, branch)
     for host in sorted(groups.get(ACCESS_POINTS, [])):
         add("access_point", str(hostvars[host].get("ansible_host", host)), host,
-            _branch(groups, host))
+            branch_of(groups, host) or "")
     for service in tcp:
         address = str(service["address"])
         address = f"[{address}]" if ":" in address else address
