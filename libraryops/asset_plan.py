@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libraryops import paths
-from libraryops.inventory import SiteInventory
+from libraryops.inventory import SiteInventory, branch_of
 
 #: Machine classes and the group a host's class defaults to (first group that matches).
 CLASS_BY_GROUP = {"public_pcs": "public_pc", "staff_machines": "staff_machine",
@@ -42,6 +42,8 @@ CLASS_BY_GROUP = {"public_pcs": "public_pc", "staff_machines": "staff_machine",
 #: The class of a host in none of those groups.
 DEFAULT_CLASS = "server"
 CLASSES = (*CLASS_BY_GROUP.values(), DEFAULT_CLASS)
+#: The branch of a register host the inventory no longer has.
+NOT_IN_INVENTORY = "(not in the inventory)"
 #: Fiscal years the forecast looks ahead, the current one included.
 FORECAST_YEARS = 5
 
@@ -198,21 +200,22 @@ class Machine:
     ledger: dict[str, Any] = field(default_factory=dict)
 
 
-def _branch(site: SiteInventory, host: str) -> str:
-    return next((b.removeprefix("branch_") for b, members in sorted(site.branches.items())
-                 if host in members), "(no branch)")
+def site_policy(site: SiteInventory) -> AssetPolicyModel:
+    """The site's replacement policy (group_vars/all: every host sees the same one)."""
+    return AssetPolicyModel.model_validate(next(iter(site.hosts.values()), {}))
 
 
 def machines(site: SiteInventory, register: dict[str, dict[str, Any]], today: dt.date,
              table: Path = paths.DEBIAN_RELEASES) -> list[Machine]:
     """Every inventory host with its ledger, its register record and its due date; then the
-    hosts of the register that the inventory no longer has (branch "(not in the inventory)")."""
-    policy = AssetPolicyModel.model_validate(next(iter(site.hosts.values()), {}))
+    hosts of the register that the inventory no longer has (branch :data:`NOT_IN_INVENTORY`)."""
+    policy = site_policy(site)
     found = []
     for host in sorted(site.hosts):
         ledger = AssetLedgerModel.model_validate(site.hosts[host])
         kind = machine_class(site, host)
-        machine = Machine(host, _branch(site, host), kind, ledger.assets__purchase_date,
+        branch = branch_of(site.groups, host) or "(no branch)"
+        machine = Machine(host, branch, kind, ledger.assets__purchase_date,
                           ledger.assets__warranty_end, policy.assets__prices.get(kind),
                           seen=register.get(host),
                           ledger=ledger.model_dump(exclude_none=True, mode="json"))
@@ -230,7 +233,7 @@ def machines(site: SiteInventory, register: dict[str, dict[str, Any]], today: dt
             machine.due_year = fiscal_year(machine.due, policy.assets__fiscal_year_start)
         found.append(machine)
     for host in sorted(set(register) - set(site.hosts)):
-        found.append(Machine(host, "(not in the inventory)", DEFAULT_CLASS, seen=register[host]))
+        found.append(Machine(host, NOT_IN_INVENTORY, DEFAULT_CLASS, seen=register[host]))
     return found
 
 
@@ -262,7 +265,7 @@ class Forecast:
 def forecast(site: SiteInventory, found: list[Machine], today: dt.date) -> Forecast:
     """What is due in each of the next :data:`FORECAST_YEARS` fiscal years, per branch and
     class, with the estimated cost (see the module doc for the rules)."""
-    policy = AssetPolicyModel.model_validate(next(iter(site.hosts.values()), {}))
+    policy = site_policy(site)
     current = fiscal_year(today, policy.assets__fiscal_year_start)
     years = list(range(current, current + FORECAST_YEARS))
     rows: dict[tuple[str, str], dict[int, tuple[int, float | None]]] = {}

@@ -27,7 +27,14 @@ import sys
 from pathlib import Path
 
 from libraryops import assets, clock
-from libraryops.asset_plan import Forecast, Machine, add_years, forecast, machines
+from libraryops.asset_plan import (
+    NOT_IN_INVENTORY,
+    Forecast,
+    Machine,
+    add_years,
+    forecast,
+    machines,
+)
 from libraryops.inventory import InventoryError, load_site
 from libraryops.report import render_html, site_name
 from libraryops.validation.base import display_path
@@ -79,7 +86,7 @@ def snipeit_csv(found: list[Machine]) -> str:
     writer = csv.DictWriter(out, SNIPEIT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for machine in found:
-        if machine.branch == "(not in the inventory)":
+        if machine.branch == NOT_IN_INVENTORY:
             continue
         seen, ledger = machine.seen or {}, machine.ledger
         bought = machine.purchase_date
@@ -103,7 +110,7 @@ def _known(value) -> str:
 
 def page(site: str, name: str, plan: Forecast, found: list[Machine], today: dt.date) -> str:
     """The HTML report (see the module doc)."""
-    in_inventory = [m for m in found if m.branch != "(not in the inventory)"]
+    in_inventory = [m for m in found if m.branch != NOT_IN_INVENTORY]
     horizon = add_years(today, 1)
     return render_html(
         "assets.html.j2", site=site, site_name=name, today=today.isoformat(), today_date=today,
@@ -115,7 +122,7 @@ def page(site: str, name: str, plan: Forecast, found: list[Machine], today: dt.d
                if d.get("smart") == "FAILED"],
         releases=[m for m in in_inventory if m.seen],
         never_seen=[m for m in in_inventory if not m.seen],
-        not_in_inventory=[m for m in found if m.branch == "(not in the inventory)"],
+        not_in_inventory=[m for m in found if m.branch == NOT_IN_INVENTORY],
         months=WARRANTY_MONTHS)
 
 
